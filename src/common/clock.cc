@@ -1,0 +1,10 @@
+#include "common/clock.h"
+
+namespace ecssd::common {
+
+RealTimeSource& RealTimeSource::instance() {
+  static RealTimeSource source;
+  return source;
+}
+
+}  // namespace ecssd::common

@@ -1,0 +1,31 @@
+#include "common/result.h"
+
+namespace ecssd::common {
+
+const char* to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return "invalid argument";
+    case ErrorCode::kNotFound: return "not found";
+    case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kTimeout: return "timeout";
+    case ErrorCode::kThrottled: return "throttled";
+    case ErrorCode::kPermissionDenied: return "permission denied";
+    case ErrorCode::kConflict: return "conflict";
+    case ErrorCode::kProtocol: return "protocol error";
+    case ErrorCode::kTooLarge: return "too large";
+    case ErrorCode::kCancelled: return "cancelled";
+    case ErrorCode::kInternal: return "internal error";
+  }
+  return "unknown error";
+}
+
+std::string Error::describe() const {
+  std::string out = to_string(code);
+  if (!message.empty()) {
+    out += ": ";
+    out += message;
+  }
+  return out;
+}
+
+}  // namespace ecssd::common

@@ -1,0 +1,40 @@
+#pragma once
+// DNS name rules for the names ecssd publishes (RFC 1035 section 2.3.1 as
+// relaxed by RFC 1123, plus RFC 2782 underscore labels for SRV owner names).
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace ecssd::model {
+
+inline constexpr size_t kMaxNameLength = 253;  // presentation form, no trailing dot
+inline constexpr size_t kMaxLabelLength = 63;
+
+// Lower-cases and strips one trailing dot: "Web.Zone." -> "web.zone".
+std::string normalize_name(std::string_view name);
+
+// One label: 1-63 octets of letters, digits and hyphens, not starting or ending
+// with a hyphen; or, when allow_underscore, "_" followed by such a label
+// (e.g. "_tcp"). Errors: kInvalidArgument with the reason.
+common::Status validate_label(std::string_view label, bool allow_underscore);
+
+// A whole host name: every label valid (no underscores), total <= 253.
+common::Status validate_hostname(std::string_view name);
+
+// A zone name: as a host name, at least one label.
+common::Status validate_zone(std::string_view zone);
+
+// A declared service name (the value of SERVICE_<port>_NAME) placed inside
+// `zone`: letters-digits-hyphen labels, or underscore labels as in "_calc._tcp".
+// `reserve` octets are kept free for the registry's companion names.
+// Returns the fully qualified, normalized name.
+common::Result<std::string> service_fqdn(std::string_view service, std::string_view zone, size_t reserve = 0);
+
+// True when `name` equals `zone` or lies below it (both normalized).
+bool in_zone(std::string_view name, std::string_view zone);
+
+// Case-insensitive comparison of two presentation names (trailing dots ignored).
+bool names_equal(std::string_view a, std::string_view b);
+
+}  // namespace ecssd::model

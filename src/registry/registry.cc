@@ -1,0 +1,306 @@
+#include "registry/registry.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "model/names.h"
+#include "model/rdata.h"
+#include "model/record_builder.h"
+
+namespace ecssd::registry {
+namespace {
+
+using model::Record;
+using model::RecordType;
+using Key = std::tuple<std::string, RecordType, std::string>;
+
+Key key_of(const Record& r) { return {r.name, r.type, r.set_identifier}; }
+
+std::string lower(std::string_view s) { return model::normalize_name(s); }
+
+bool is_internal_label(std::string_view k) { return k.starts_with("x-"); }
+
+// One decoded companion TXT RR.
+struct Companion {
+  std::string base;
+  RecordType type;
+  std::string set_identifier;
+  std::vector<std::string> values;
+  model::Labels labels;
+  const Record* raw = nullptr;
+};
+
+std::optional<Companion> decode_companion(const Record& r, std::string_view txt_value) {
+  auto parsed = parse_companion_name(r.name);
+  if (!parsed) return std::nullopt;
+  auto strings = model::txt_decode(txt_value);
+  if (!strings.ok() || strings->empty() || strings->front() != kHeritage) return std::nullopt;
+  Companion c;
+  c.base = parsed->first;
+  c.type = parsed->second;
+  c.raw = &r;
+  for (size_t i = 1; i < strings->size(); ++i) {
+    const std::string& s = (*strings)[i];
+    auto eq = s.find('=');
+    if (eq == std::string::npos) continue;
+    std::string k = s.substr(0, eq), v = s.substr(eq + 1);
+    if (k == "set") c.set_identifier = std::move(v);
+    else if (k == "value") c.values.push_back(std::move(v));
+    else if (!is_internal_label(k)) c.labels.insert_or_assign(std::move(k), std::move(v));
+  }
+  if (c.labels.find(model::label::kOwner) == c.labels.end()) return std::nullopt;
+  return c;
+}
+
+// "ecssd:<owner>:..." -> owner.
+std::string owner_from_set_identifier(std::string_view set_id) {
+  if (!set_id.starts_with(model::kSetIdentifierPrefix)) return {};
+  set_id.remove_prefix(model::kSetIdentifierPrefix.size());
+  return std::string(set_id.substr(0, set_id.find(':')));
+}
+
+}  // namespace
+
+std::string companion_name(const Record& r) {
+  return fmt::format("{}.{}.{}", lower(model::to_string(r.type)), kCompanionLabel, r.name);
+}
+
+std::optional<std::pair<std::string, RecordType>> parse_companion_name(std::string_view name) {
+  auto dot = name.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  auto type = model::parse_record_type(name.substr(0, dot));
+  std::string_view rest = name.substr(dot + 1);
+  if (!type || !rest.starts_with(kCompanionLabel) || rest.size() <= kCompanionLabel.size() + 1 ||
+      rest[kCompanionLabel.size()] != '.') {
+    return std::nullopt;
+  }
+  return std::make_pair(std::string(rest.substr(kCompanionLabel.size() + 1)), *type);
+}
+
+Record companion_of(const Record& r) {
+  std::vector<std::string> strings;
+  strings.emplace_back(kHeritage);
+  if (!r.set_identifier.empty()) strings.push_back("set=" + r.set_identifier);
+  for (const auto& v : r.values) strings.push_back("value=" + v);
+  for (const auto& [k, v] : r.labels) {
+    if (is_internal_label(k)) continue;
+    // A character-string holds 255 octets; only free text (a container name)
+    // can be that long, and it is informational, so it is cut.
+    std::string kv = k + "=" + v;
+    if (kv.size() > 255) kv.resize(255);
+    strings.push_back(std::move(kv));
+  }
+  Record c;
+  c.name = companion_name(r);
+  c.type = RecordType::kTXT;
+  c.ttl = r.ttl;
+  c.values = {model::txt_encode(strings)};
+  c.set_identifier = r.set_identifier;
+  c.weight = r.weight;
+  return c;
+}
+
+std::vector<Record> join(const std::vector<Record>& raw, bool native_set_ids) {
+  std::vector<Record> out;
+  std::vector<Companion> companions;
+  std::vector<const Record*> mains;
+  for (const auto& r : raw) {
+    bool is_companion = false;
+    if (r.type == RecordType::kTXT && parse_companion_name(r.name)) {
+      for (const auto& v : r.values) {
+        if (auto c = decode_companion(r, v)) {
+          companions.push_back(std::move(*c));
+          is_companion = true;
+        }
+      }
+    }
+    if (!is_companion) mains.push_back(&r);
+  }
+
+  if (native_set_ids) {
+    std::map<Key, Companion*> by_key;
+    for (auto& c : companions) by_key.emplace(Key{c.base, c.type, c.set_identifier}, &c);
+    std::set<Key> matched;
+    for (const Record* m : mains) {
+      Record r = *m;
+      auto it = by_key.find(key_of(r));
+      if (it != by_key.end()) {
+        r.labels = it->second->labels;
+        matched.insert(it->first);
+      } else if (auto owner = owner_from_set_identifier(r.set_identifier); !owner.empty()) {
+        r.labels = {{std::string(model::label::kOwner), owner}, {std::string(kOrphanLabel), "record"}};
+      }
+      out.push_back(std::move(r));
+    }
+    for (auto& [key, c] : by_key) {
+      if (matched.contains(key)) continue;
+      Record r;
+      r.name = c->base;
+      r.type = c->type;
+      r.ttl = c->raw->ttl;
+      r.values = c->values;
+      r.set_identifier = c->set_identifier;
+      r.weight = c->raw->weight;
+      r.labels = c->labels;
+      r.labels.insert_or_assign(std::string(kOrphanLabel), "companion");
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  // Without native set identifiers, an RRset holds the values of several owned
+  // records: each companion claims its values; what nobody claims is foreign.
+  std::map<std::pair<std::string, RecordType>, const Record*> rrsets;
+  for (const Record* m : mains) rrsets.emplace(std::make_pair(m->name, m->type), m);
+  std::map<std::pair<std::string, RecordType>, std::set<std::string>> claimed;
+  for (auto& c : companions) {
+    auto it = rrsets.find({c.base, c.type});
+    Record r;
+    r.name = c.base;
+    r.type = c.type;
+    r.values = c.values;
+    r.set_identifier = c.set_identifier;
+    r.labels = c.labels;
+    bool present = it != rrsets.end() && std::all_of(c.values.begin(), c.values.end(), [&](const std::string& v) {
+                     const auto& have = it->second->values;
+                     return std::find(have.begin(), have.end(), v) != have.end();
+                   });
+    if (present) {
+      r.ttl = it->second->ttl;
+      for (const auto& v : c.values) claimed[{c.base, c.type}].insert(v);
+    } else {
+      r.ttl = c.raw->ttl;
+      r.labels.insert_or_assign(std::string(kOrphanLabel), "companion");
+    }
+    out.push_back(std::move(r));
+  }
+  for (const Record* m : mains) {
+    Record r = *m;
+    auto cl = claimed.find({r.name, r.type});
+    if (cl != claimed.end()) {
+      std::erase_if(r.values, [&](const std::string& v) { return cl->second.contains(v); });
+      if (r.values.empty()) continue;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+model::ChangeSet expand(const model::ChangeSet& changes) {
+  model::ChangeSet raw;
+  auto strip = [](Record r) {
+    r.labels.clear();
+    return r;
+  };
+  auto orphan = [](const Record& r) { return r.label_or(kOrphanLabel); };
+  for (const auto& r : changes.create) {
+    raw.create.push_back(strip(r));
+    raw.create.push_back(companion_of(r));
+  }
+  for (const auto& u : changes.update) {
+    const Record& o = u.old_record;
+    const Record& n = u.new_record;
+    std::string kind = orphan(o);
+    bool main_differs = o.ttl != n.ttl || o.weight != n.weight || o.values != n.values;
+    if (kind == "companion") {
+      raw.create.push_back(strip(n));
+    } else if (main_differs) {
+      raw.update.push_back({strip(o), strip(n)});
+    }
+    if (kind == "record") {
+      raw.create.push_back(companion_of(n));
+    } else {
+      Record oc = companion_of(o), nc = companion_of(n);
+      if (oc != nc) raw.update.push_back({std::move(oc), std::move(nc)});
+    }
+  }
+  for (const auto& r : changes.remove) {
+    std::string kind = orphan(r);
+    if (kind != "companion") raw.remove.push_back(strip(r));
+    if (kind != "record") raw.remove.push_back(companion_of(r));
+  }
+  return raw;
+}
+
+Registry::Registry(provider::Provider& provider, std::string owner) : provider_(provider), owner_(std::move(owner)) {}
+
+Task<common::Result<std::vector<Record>>> Registry::records() {
+  auto raw = co_await provider_.list();
+  if (!raw.ok()) co_return raw.error();
+  auto joined = join(raw.value(), provider_.capabilities().set_identifiers);
+  owned_.clear();
+  for (const auto& r : joined) {
+    if (r.owner().empty()) continue;
+    if (owner_.empty() || r.owner() == owner_) owned_.insert(key_of(r));
+  }
+  co_return joined;
+}
+
+bool Registry::may_modify(const Record& r) const { return owned_.contains(key_of(r)); }
+
+Task<common::Result<provider::ApplyReport>> Registry::apply(model::ChangeSet changes) {
+  provider::ApplyReport report;
+  model::ChangeSet allowed;
+  auto refuse = [&](model::ChangeSet one, const Record& r) {
+    log::error("refusing to change a record ecssd does not own", {{"record", model::describe(r)}});
+    report.failed.push_back({std::move(one), common::make_error(common::ErrorCode::kPermissionDenied,
+                                                                "not owned: " + model::describe(r))});
+  };
+  for (auto& r : changes.create) allowed.create.push_back(std::move(r));
+  for (auto& u : changes.update) {
+    if (may_modify(u.old_record)) allowed.update.push_back(std::move(u));
+    else refuse(model::ChangeSet{.update = {u}}, u.old_record);
+  }
+  for (auto& r : changes.remove) {
+    if (may_modify(r)) allowed.remove.push_back(std::move(r));
+    else refuse(model::ChangeSet{.remove = {r}}, r);
+  }
+  if (allowed.empty()) co_return report;
+
+  auto result = co_await provider_.apply(expand(allowed));
+  if (!result.ok()) co_return result.error();
+  report.requests = result->requests;
+
+  // Which raw keys failed, and why.
+  std::map<Key, common::Error> failed;
+  for (const auto& f : result->failed) {
+    for (const auto& r : f.change.create) failed.emplace(key_of(r), f.error);
+    for (const auto& u : f.change.update) failed.emplace(key_of(u.new_record), f.error);
+    for (const auto& r : f.change.remove) failed.emplace(key_of(r), f.error);
+  }
+  auto failure_of = [&](const model::ChangeSet& one) -> std::optional<common::Error> {
+    model::ChangeSet parts = expand(one);
+    for (const auto& r : parts.create) if (auto it = failed.find(key_of(r)); it != failed.end()) return it->second;
+    for (const auto& u : parts.update) if (auto it = failed.find(key_of(u.new_record)); it != failed.end()) return it->second;
+    for (const auto& r : parts.remove) if (auto it = failed.find(key_of(r)); it != failed.end()) return it->second;
+    return std::nullopt;
+  };
+  auto settle = [&](model::ChangeSet one, auto&& add_applied) {
+    if (auto err = failure_of(one)) report.failed.push_back({std::move(one), *err});
+    else add_applied(std::move(one));
+  };
+  for (auto& r : allowed.create) {
+    settle(model::ChangeSet{.create = {r}}, [&](model::ChangeSet one) {
+      owned_.insert(key_of(one.create.front()));
+      report.applied.create.push_back(std::move(one.create.front()));
+    });
+  }
+  for (auto& u : allowed.update) {
+    settle(model::ChangeSet{.update = {u}}, [&](model::ChangeSet one) {
+      owned_.insert(key_of(one.update.front().new_record));
+      report.applied.update.push_back(std::move(one.update.front()));
+    });
+  }
+  for (auto& r : allowed.remove) {
+    settle(model::ChangeSet{.remove = {r}}, [&](model::ChangeSet one) {
+      owned_.erase(key_of(one.remove.front()));
+      report.applied.remove.push_back(std::move(one.remove.front()));
+    });
+  }
+  co_return report;
+}
+
+}  // namespace ecssd::registry
