@@ -27,7 +27,3 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-# The distribution services must not hold the ports or sockets our tests use.
-for svc in named bind9 knot docker containerd; do
-  $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
-done

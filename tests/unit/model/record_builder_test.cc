@@ -28,13 +28,15 @@ RecordConfig config(RecordMode mode) {
 }
 
 TEST(RecordBuilder, CnameModePointsAtTheHostWithOneSetIdentifierPerContainer) {
-  auto out = build_records({web()}, config(RecordMode::kCname));
+  auto c = config(RecordMode::kCname);
+  c.host.host_name = "ip-10-0-0-5.ec2.internal";
+  auto out = build_records({web()}, c);
   ASSERT_TRUE(out.rejected.empty());
   ASSERT_EQ(out.records.size(), 1u);
   const Record& r = out.records[0];
   EXPECT_EQ(r.name, "web.sd.internal");
   EXPECT_EQ(r.type, RecordType::kCNAME);
-  EXPECT_EQ(r.values, std::vector<std::string>{"host1.sd.internal"});
+  EXPECT_EQ(r.values, std::vector<std::string>{"ip-10-0-0-5.ec2.internal"});
   EXPECT_EQ(r.set_identifier, "ecssd:host1:079ff28a8205:80-tcp");
   EXPECT_EQ(r.weight, 1u);
   EXPECT_EQ(r.ttl, 10u);
@@ -65,6 +67,14 @@ TEST(RecordBuilder, SrvModeAddsTheHostARecordWhenTheHostIsInTheZone) {
   EXPECT_EQ(out.records[2].label_or(label::kKind), "host");
 }
 
+TEST(RecordBuilder, CnameIntoTheZoneBringsTheHostAddress) {
+  auto out = build_records({web()}, config(RecordMode::kCname));
+  ASSERT_EQ(out.records.size(), 2u);
+  EXPECT_EQ(out.records[0].name, "host1.sd.internal");
+  EXPECT_EQ(out.records[0].type, RecordType::kA);
+  EXPECT_EQ(out.records[1].type, RecordType::kCNAME);
+}
+
 TEST(RecordBuilder, SrvModeWithAHostOutsideTheZoneHasNoHostRecord) {
   auto c = config(RecordMode::kSrv);
   c.host.host_name = "ip-10-0-0-5.ec2.internal";
@@ -86,7 +96,7 @@ TEST(RecordBuilder, AModePublishesAAndAaaaWhenTheHostHasIpv6) {
 
 TEST(RecordBuilder, UnpublishedPortIsRejectedUnlessTargetingContainers) {
   auto out = build_records({web(0)}, config(RecordMode::kCname));
-  EXPECT_TRUE(out.records.empty());
+  EXPECT_TRUE(out.records.empty());  // no host record either: nothing points at it
   ASSERT_EQ(out.rejected.size(), 1u);
   EXPECT_EQ(out.rejected[0].field, "SERVICE_80_NAME");
   EXPECT_EQ(out.rejected[0].container_name, "web-multi");
@@ -124,9 +134,11 @@ TEST(RecordBuilder, ContainerTargetWithoutAnAddressIsRejected) {
 TEST(RecordBuilder, NameTooLongForTheZoneIsRejectedAndOthersStillPublish) {
   Service longname = web();
   longname.container_port = 81;
+  auto c = config(RecordMode::kCname);
+  c.host.host_name = "h.example";
   longname.name = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
                   std::string(60, 'd');
-  auto out = build_records({longname, web()}, config(RecordMode::kCname));
+  auto out = build_records({longname, web()}, c);
   ASSERT_EQ(out.records.size(), 1u);
   ASSERT_EQ(out.rejected.size(), 1u);
   EXPECT_EQ(out.rejected[0].field, "SERVICE_81_NAME");
@@ -149,6 +161,7 @@ TEST(RecordBuilder, HttpCheckAndEcsDataReachTheLabels) {
   s.task_arn = "arn:aws:ecs:us-east-1:123456789012:task/c/abc";
   s.cluster = "c";
   auto c = config(RecordMode::kCname);
+  c.host.host_name = "h.example";
   c.host.instance_id = "i-0123";
   auto out = build_records({s}, c);
   ASSERT_EQ(out.records.size(), 1u);
