@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -7,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 
 namespace ecssd::agent {
 namespace {
@@ -31,6 +34,31 @@ void log_change(std::string_view what, const Record& r, bool dry_run) {
                   {"target", target_of(r)},
                   {"container", r.label_or(model::label::kContainerName, r.label_or(model::label::kKind))},
                   {"set", r.set_identifier}});
+}
+
+struct AgentMetrics {
+  common::Counter& plan_runs = common::Metrics::global().counter("ecssd_plan_runs_total", "Plan runs of the agent");
+  common::Counter& created = common::Metrics::global().counter(
+      "ecssd_record_changes_total", "Records changed by the agent", {{"op", "create"}});
+  common::Counter& updated = common::Metrics::global().counter(
+      "ecssd_record_changes_total", "Records changed by the agent", {{"op", "update"}});
+  common::Counter& removed = common::Metrics::global().counter(
+      "ecssd_record_changes_total", "Records changed by the agent", {{"op", "delete"}});
+  common::Counter& refused = common::Metrics::global().counter(
+      "ecssd_change_failures_total", "Changes the provider refused (retried at the next run)");
+  common::Counter& provider_errors = common::Metrics::global().counter(
+      "ecssd_provider_errors_total", "Listings or change requests that failed as a whole (retried with backoff)");
+  common::Counter& requests = common::Metrics::global().counter(
+      "ecssd_provider_change_requests_total", "Change requests sent to the provider");
+  common::Gauge& owned = common::Metrics::global().gauge(
+      "ecssd_records_owned", "Records this agent owns in the zone, after the last run");
+  common::Gauge& rejected = common::Metrics::global().gauge(
+      "ecssd_services_rejected", "Declared services that cannot be published (see the log)");
+};
+
+AgentMetrics& metrics() {
+  static AgentMetrics m;
+  return m;
 }
 
 asio::awaitable<void> wait(asio::steady_timer& t) {
@@ -128,6 +156,7 @@ void Agent::note_provider(const Status& s) {
     return;
   }
   stats_.provider_ok = false;
+  metrics().provider_errors.inc();
   std::string what = s.error().describe();
   if (what != provider_error_) {
     log::error("provider failed; retrying in the background", {{"error", what}});
@@ -149,6 +178,7 @@ std::vector<Record> Agent::desired() {
     now.insert(std::move(key));
   }
   logged_rejections_ = std::move(now);
+  metrics().rejected.set(static_cast<double>(built.rejected.size()));
   for (auto& r : built.records) {
     model::Labels labels = std::move(r.labels);
     r = provider_.canonicalize(std::move(r));
@@ -161,12 +191,17 @@ asio::awaitable<Status> Agent::reconcile() {
   stats_.source_synced = source_.synced();
   if (!stats_.source_synced) co_return Status{};  // nothing is known yet: never withdraw on ignorance
   ++stats_.plan_runs;
+  metrics().plan_runs.inc();
   auto listed = co_await registry_.records();
   if (!listed.ok()) {
     note_provider(listed.error());
     co_return listed.error();
   }
   note_provider({});
+  stats_.published = static_cast<size_t>(std::count_if(listed->begin(), listed->end(), [&](const Record& r) {
+    return r.owner() == options_.records.host.owner_id;
+  }));
+  metrics().owned.set(static_cast<double>(stats_.published));
   auto out = plan::compute({.current = std::move(listed.value()), .desired = desired(),
                             .owner = options_.records.host.owner_id, .policy = plan::Policy::kSync});
 
@@ -213,6 +248,14 @@ asio::awaitable<Status> Agent::apply(model::ChangeSet changes) {
   stats_.records_created += report->applied.create.size();
   stats_.records_updated += report->applied.update.size();
   stats_.records_removed += report->applied.remove.size();
+  stats_.published += report->applied.create.size();
+  stats_.published -= std::min(stats_.published, report->applied.remove.size());
+  metrics().created.inc(report->applied.create.size());
+  metrics().updated.inc(report->applied.update.size());
+  metrics().removed.inc(report->applied.remove.size());
+  metrics().refused.inc(report->failed.size());
+  metrics().requests.inc(report->requests);
+  metrics().owned.set(static_cast<double>(stats_.published));
   for (auto* o : observers_) o->on_applied(report->applied);
   std::set<std::string> refused;
   for (const auto& f : report->failed) {
