@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -49,9 +50,15 @@ std::string expand_home(const std::string& path, const std::optional<std::string
 
 // Reads a whole file; nullopt when it does not exist.
 common::Result<std::optional<std::string>> read_file(const std::string& path) {
+  std::error_code fec;
+  auto st = std::filesystem::status(path, fec);
+  if (st.type() == std::filesystem::file_type::not_found) return std::optional<std::string>();
+  if (fec) return common::make_error(common::ErrorCode::kInvalidArgument, "cannot read " + path + ": " + fec.message());
+  if (std::filesystem::is_directory(st)) {
+    return common::make_error(common::ErrorCode::kInvalidArgument, "cannot read " + path + ": it is a directory");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>();
     return common::make_error(common::ErrorCode::kInvalidArgument,
                               "cannot read " + path + ": " + std::strerror(errno));
   }
@@ -85,7 +92,7 @@ ConfigFile parse_config_file(std::string_view text, ConfigFileKind kind, std::st
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     bool indented = is_space(raw[0]);
 
-    if (!indented && line[0] == '[') {
+    if (line[0] == '[') {  // indented headers too, as the SDKs accept them
       size_t close = line.find(']');
       std::string_view rest = close == std::string_view::npos ? "" : trim(line.substr(close + 1));
       if (close == std::string_view::npos || (!rest.empty() && rest[0] != '#' && rest[0] != ';')) {

@@ -1,6 +1,7 @@
 #include "aws/url.h"
 
 #include <cctype>
+#include <charconv>
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
@@ -50,9 +51,13 @@ common::Result<ParsedUrl> parse_url(std::string_view url) {
   out.host = u.host_address();
   for (auto& c : out.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (u.has_port()) {
-    auto p = u.port();
-    if (p.empty() || u.port_number() == 0) return bad("port must be 1-65535");
-    out.port = u.port_number();
+    std::string_view p = u.port();
+    unsigned long n = 0;
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), n);
+    if (p.empty() || ec != std::errc() || end != p.data() + p.size() || n == 0 || n > 65535) {
+      return bad("port must be 1-65535");
+    }
+    out.port = static_cast<uint16_t>(n);
   } else {
     out.port = default_port;
   }
