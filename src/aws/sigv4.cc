@@ -262,7 +262,7 @@ SigV4Result SigV4Signer::presign(SigningInput in, const Credentials& creds, comm
   return r;
 }
 
-common::Status SigV4Signer::sign(HttpRequest& req, const Credentials& creds, common::SystemTime t) const {
+common::Result<SigV4Result> SigV4Signer::sign(HttpRequest& req, const Credentials& creds, common::SystemTime t) const {
   auto url = parse_url(req.url);
   if (!url) return url.error();
   for (auto name : {"Authorization", "X-Amz-Date", "X-Amz-Security-Token"}) remove_header(req.headers, name);
@@ -276,8 +276,8 @@ common::Status SigV4Signer::sign(HttpRequest& req, const Credentials& creds, com
   in.headers = req.headers;
   in.payload_hash = sha256_hex(req.body);
   auto r = sign_headers(std::move(in), creds, t);
-  for (auto& h : r.headers_to_add) req.headers.push_back(std::move(h));
-  return {};
+  for (const auto& h : r.headers_to_add) req.headers.push_back(h);
+  return r;
 }
 
 }  // namespace ecssd::aws

@@ -95,8 +95,9 @@ class SigV4Signer {
   // Signs an HttpRequest in place with header signing: adds Host (when
   // absent), X-Amz-Date, X-Amz-Security-Token (with a session token) and
   // Authorization, replacing any earlier ones (a retried request is re-signed).
-  // Errors: kInvalidArgument for a malformed URL.
-  common::Status sign(HttpRequest& req, const Credentials& creds, common::SystemTime t) const;
+  // Returns the steps, for tests and tools. Errors: kInvalidArgument for a
+  // malformed URL.
+  common::Result<SigV4Result> sign(HttpRequest& req, const Credentials& creds, common::SystemTime t) const;
 
   // "20150830T123600Z"
   static std::string amz_date(common::SystemTime t);
