@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <tuple>
+
 #include <unordered_map>
 #include <vector>
 
@@ -81,20 +83,20 @@ template <typename Stream>
 Task<Exchange> exchange_on(Stream* stream, beast::flat_buffer* buffer, const BeastRequest* req,
                            std::size_t max_body) {
   Exchange out;
-  auto [wec, written] = co_await http::async_write(*stream, *req, kTuple);
-  (void)written;
-  if (wec) {
-    out.ec = wec;
+  // No structured bindings or temporaries around co_await: g++ 12
+  // miscompiles some of them in coroutines.
+  std::tuple<boost::system::error_code, std::size_t> written = co_await http::async_write(*stream, *req, kTuple);
+  if (std::get<0>(written)) {
+    out.ec = std::get<0>(written);
     co_return out;
   }
   http::response_parser<http::string_body> parser;
   parser.body_limit(max_body);
   parser.header_limit(64 * 1024);
-  auto [rec, read] = co_await http::async_read(*stream, *buffer, parser, kTuple);
-  (void)read;
+  std::tuple<boost::system::error_code, std::size_t> read = co_await http::async_read(*stream, *buffer, parser, kTuple);
   out.got_response_bytes = parser.got_some();
-  if (rec) {
-    out.ec = rec;
+  if (std::get<0>(read)) {
+    out.ec = std::get<0>(read);
     co_return out;
   }
   auto& res = parser.get();
@@ -172,18 +174,20 @@ struct BeastHttpClient::Impl {
   Task<common::Result<std::unique_ptr<Connection>>> connect(ParsedUrl url, Clock::time_point deadline,
                                                             std::chrono::milliseconds timeout) {
     tcp::resolver resolver(executor);
-    auto [rec, endpoints] = co_await resolver.async_resolve(url.host, std::to_string(url.port), kTuple);
-    if (rec) {
+    std::string service = std::to_string(url.port);
+    std::tuple<boost::system::error_code, tcp::resolver::results_type> resolved =
+        co_await resolver.async_resolve(url.host, service, kTuple);
+    if (std::get<0>(resolved)) {
       co_return common::transient_error(ErrorCode::kUnavailable,
-                                        "cannot resolve " + url.host + ": " + rec.message());
+                                        "cannot resolve " + url.host + ": " + std::get<0>(resolved).message());
     }
     auto conn = std::make_unique<Connection>();
     conn->origin = url.origin();
     beast::tcp_stream stream(executor);
     stream.expires_at(deadline);
-    auto [cec, ep] = co_await stream.async_connect(endpoints, kTuple);
-    (void)ep;
-    if (cec) co_return network_error(cec, url, "connect to", timeout);
+    std::tuple<boost::system::error_code, tcp::endpoint> connected =
+        co_await stream.async_connect(std::get<1>(resolved), kTuple);
+    if (std::get<0>(connected)) co_return network_error(std::get<0>(connected), url, "connect to", timeout);
     stream.socket().set_option(tcp::no_delay(true));
     ++stats.connections_opened;
     if (!url.tls()) {
@@ -202,8 +206,9 @@ struct BeastHttpClient::Impl {
       X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0);
     }
     beast::get_lowest_layer(*conn->tls).expires_at(deadline);
-    auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, kTuple);
-    if (hec) {
+    std::tuple<boost::system::error_code> handshake =
+        co_await conn->tls->async_handshake(ssl::stream_base::client, kTuple);
+    if (boost::system::error_code hec = std::get<0>(handshake)) {
       long verify = SSL_get_verify_result(ssl_handle);
       if (verify != X509_V_OK) {
         co_return common::make_error(
@@ -296,9 +301,12 @@ Task<common::Result<HttpResponse>> BeastHttpClient::send(HttpRequest req) {
       conn = std::move(c.value());
     }
     conn->lowest().expires_at(deadline);
-    Exchange ex = conn->tls ? co_await exchange_on(conn->tls.get(), &conn->buffer, &breq, im.options.max_response_bytes)
-                            : co_await exchange_on(conn->plain.get(), &conn->buffer, &breq,
-                                                   im.options.max_response_bytes);
+    Exchange ex;  // (co_await inside ?: is miscompiled by g++ 12)
+    if (conn->tls) {
+      ex = co_await exchange_on(conn->tls.get(), &conn->buffer, &breq, im.options.max_response_bytes);
+    } else {
+      ex = co_await exchange_on(conn->plain.get(), &conn->buffer, &breq, im.options.max_response_bytes);
+    }
     if (ex.response) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
       log::debug("http request", {{"method", req.method},

@@ -203,7 +203,8 @@ Task<common::Result<Credentials>> ContainerCredentials::credentials() {
 
   std::optional<common::Result<HttpResponse>> r;
   for (int attempt = 0; attempt < std::max(1, options_.attempts); ++attempt) {
-    r.emplace(co_await http_.send(req));
+    auto answer = co_await http_.send(req);
+    r.emplace(std::move(answer));
     if (r->ok() ? (*r)->status < 500 : !r->error().transient) break;
   }
   if (!r->ok()) {
