@@ -107,8 +107,9 @@ ConfigFile parse_config_file(std::string_view text, ConfigFileKind kind, std::st
       auto name = profile_of(section, kind);
       if (!name) {
         current = nullptr;
-        if (kind == ConfigFileKind::kConfig && section.find(' ') == std::string_view::npos &&
-            section.rfind("sso-session", 0) != 0 && section.rfind("services", 0) != 0) {
+        // "[sso-session x]" and "[services x]" are fine; a bare "[x]" is a
+        // common mistake worth a warning.
+        if (kind == ConfigFileKind::kConfig && section.find(' ') == std::string_view::npos) {
           warn("section [" + std::string(section) + "] is not a profile; write [profile " + std::string(section) + "]");
         }
         continue;

@@ -92,6 +92,9 @@ class _Base:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY the body
+    # waits for the client's delayed ACK (40 ms per request).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
