@@ -48,8 +48,8 @@ int print(const json::object& o, bool ok) {
   return ok ? 0 : 1;
 }
 
-// Runs `task` to completion on `io` (Result<T> is not default-constructible,
-// which co_spawn with a value would need).
+// Runs `task` to completion on `io`; the value is stored from inside a void
+// coroutine, so T needs no default constructor.
 template <typename T>
 Task<void> store(Task<T> task, std::optional<T>* out) {
   out->emplace(co_await std::move(task));

@@ -11,8 +11,8 @@
 
 namespace ecssd::aws::testing {
 
-// co_spawn needs a default-constructible result type, which Result<T> is
-// not: the value is stored from inside a void coroutine instead.
+// The value is stored from inside a void coroutine, so T needs no default
+// constructor (co_spawn with a value completion would need one).
 template <typename T>
 Task<void> store_result(Task<T> task, std::optional<T>* out) {
   out->emplace(co_await std::move(task));
