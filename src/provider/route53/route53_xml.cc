@@ -47,12 +47,12 @@ bool truthy(pugi::xml_node parent, const char* name) { return std::string_view(p
 std::string unmanaged_reason(pugi::xml_node rrset) {
   static constexpr std::pair<const char*, const char*> kFeatures[] = {
       {"AliasTarget", "alias record"},
-      {"Failover", "failover routing"},
-      {"Region", "latency routing"},
-      {"GeoLocation", "geolocation routing"},
-      {"GeoProximityLocation", "geoproximity routing"},
-      {"MultiValueAnswer", "multivalue answer routing"},
-      {"CidrRoutingConfig", "IP-based routing"},
+      {"Failover", "failover record"},
+      {"Region", "latency record"},
+      {"GeoLocation", "geolocation record"},
+      {"GeoProximityLocation", "geoproximity record"},
+      {"MultiValueAnswer", "multivalue answer record"},
+      {"CidrRoutingConfig", "IP-based routing record"},
       {"TrafficPolicyInstanceId", "traffic policy record"},
   };
   std::string out;

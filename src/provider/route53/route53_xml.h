@@ -27,8 +27,8 @@ struct RecordSet {
   std::vector<std::string> values;
   std::string health_check_id;
   // Listing only (build_change_batch never writes them): the alias target's
-  // DNS name, and why ecssd must never change this record set ("alias",
-  // "failover routing", ...; empty when it may).
+  // DNS name, and why ecssd must never change this record set ("alias
+  // record", "failover record", ...; empty when it may).
   std::string alias_dns_name;
   std::string unmanaged;
 
