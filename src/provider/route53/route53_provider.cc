@@ -1,7 +1,7 @@
 #include "provider/route53/route53_provider.h"
 
 #include <algorithm>
-#include <set>
+#include <cctype>
 
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -10,6 +10,7 @@
 #include "common/backoff.h"
 #include "common/log.h"
 #include "model/names.h"
+#include "plan/plan.h"
 #include "registry/registry.h"
 
 // g++ 12 reports asio's coroutine frame allocation as mismatched new/delete
@@ -95,19 +96,73 @@ bool mentions(const std::vector<r53::Change>& changes, const Ref& ref) {
   });
 }
 
-bool same_data(const model::Record& a, const model::Record& b) {
-  auto sorted = [](std::vector<std::string> v) {
-    std::sort(v.begin(), v.end());
-    return v;
-  };
-  return a.ttl == b.ttl && a.weight == b.weight && sorted(a.values) == sorted(b.values);
-}
-
 // The name a change is grouped under: a companion "<type>._ecssd.<name>"
 // travels with the record at <name>.
 std::string group_of(const std::string& name) {
   auto base = registry::parse_companion_name(name);
   return base ? base->first : name;
+}
+
+// What one answer means for the request that got it.
+struct Verdict {
+  enum Kind { kOk, kRetry, kRefused, kFailed };
+  Kind kind = kOk;
+  bool ambiguous = false;  // the request may have been applied (timeout, 5xx)
+  Error error;
+  std::vector<std::string> messages;  // kRefused: one per refused change, if Route 53 says
+};
+
+Verdict classify(const common::Result<aws::HttpResponse>& result, std::string_view operation, bool is_change,
+                 const std::string& where) {
+  auto failed = [](ErrorCode code, std::string message) {
+    return Verdict{Verdict::kFailed, false, make_error(code, std::move(message)), {}};
+  };
+  if (!result.ok()) {
+    const Error& e = result.error();
+    if (e.transient) return Verdict{Verdict::kRetry, true, e, {}};
+    return failed(e.code, fmt::format("Route 53 {} for {}: {}", operation, where, e.message));
+  }
+  const unsigned status = result->status;
+  if (status >= 200 && status < 300) return Verdict{};
+  r53::ApiError api = r53::parse_error(result->body);
+  const std::string detail = api.code.empty() ? fmt::format("HTTP {}: {}", status, api.message)
+                                              : fmt::format("{}: {}", api.code, api.message);
+  if (status == 429 || contains({"Throttling", "ThrottlingException", "RequestLimitExceeded",
+                                 "TooManyRequestsException", "PriorRequestNotComplete"},
+                                api.code)) {
+    return Verdict{Verdict::kRetry, false,
+                   common::transient_error(ErrorCode::kThrottled,
+                                           fmt::format("Route 53 {} for {}: {}", operation, where, detail)),
+                   {}};
+  }
+  if (status >= 500) {
+    return Verdict{Verdict::kRetry, true,
+                   common::transient_error(ErrorCode::kUnavailable,
+                                           fmt::format("Route 53 {} for {}: {}", operation, where, detail)),
+                   {}};
+  }
+  if (is_change && (api.code == "InvalidChangeBatch" || api.code == "InvalidInput")) {
+    return Verdict{Verdict::kRefused, false,
+                   make_error(api.code == "InvalidInput" ? ErrorCode::kInvalidArgument : ErrorCode::kConflict,
+                              "Route 53 refused the change: " + api.message),
+                   std::move(api.messages)};
+  }
+  if (api.code.starts_with("AccessDenied")) {
+    return failed(ErrorCode::kPermissionDenied,
+                  fmt::format("Route 53 denied route53:{} on {}; allow it for the agent's credentials ({})", operation,
+                              where, detail));
+  }
+  if (status == 403 || contains({"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken",
+                                 "IncompleteSignature", "MissingAuthenticationToken", "UnrecognizedClientException",
+                                 "InvalidSignatureException"},
+                                api.code)) {
+    return failed(ErrorCode::kPermissionDenied,
+                  fmt::format("Route 53 rejected the credentials for route53:{} on {} ({})", operation, where, detail));
+  }
+  if (status == 404 || api.code == "NoSuchHostedZone") {
+    return failed(ErrorCode::kNotFound, fmt::format("{} does not exist ({})", where, detail));
+  }
+  return failed(ErrorCode::kProtocol, fmt::format("Route 53 {} for {} failed: {}", operation, where, detail));
 }
 
 }  // namespace
@@ -169,8 +224,10 @@ Route53Provider::Route53Provider(aws::Transport& transport, aws::ServiceEndpoint
       zone_(model::normalize_name(options_.zone)) {}
 
 std::string Route53Provider::where() const {
-  if (zone_id_.empty()) return fmt::format("zone {}", zone_);
-  return fmt::format("hosted zone {} ({})", zone_id_, zone_);
+  const std::string& id = zone_id_.empty() ? requested_id_ : zone_id_;
+  if (id.empty()) return fmt::format("zone {}", zone_);
+  if (zone_.empty()) return fmt::format("hosted zone {}", id);
+  return fmt::format("hosted zone {} ({})", id, zone_);
 }
 
 Task<Route53Provider::Outcome> Route53Provider::send(Call call, size_t* requests) {
@@ -192,90 +249,42 @@ Task<Route53Provider::Outcome> Route53Provider::send(Call call, size_t* requests
     ++*requests;
     auto result = co_await transport_.call(endpoint_, std::move(req));
 
-    bool retry = false;
-    Outcome out;
-    if (!result.ok()) {
-      const Error& e = result.error();
-      if (e.transient) {
-        retry = true;
-        maybe_applied = maybe_applied || is_change;
-        last = e;
-      } else {
-        out.kind = Kind::kFailed;
-        out.error = make_error(e.code, fmt::format("Route 53 {} for {}: {}", call.operation, where(), e.message));
-      }
-    } else if (result->status >= 200 && result->status < 300) {
+    Verdict v = classify(result, call.operation, is_change, where());
+    if (v.kind == Verdict::kOk) {
+      Outcome out;
       out.response = std::move(*result);
       co_return out;
-    } else {
-      unsigned status = result->status;
-      r53::ApiError api = r53::parse_error(result->body);
-      std::string detail = api.code.empty() ? fmt::format("HTTP {}: {}", status, api.message)
-                                            : fmt::format("{}: {}", api.code, api.message);
-      if (status == 429 || contains({"Throttling", "ThrottlingException", "RequestLimitExceeded",
-                                     "TooManyRequestsException", "PriorRequestNotComplete"},
-                                    api.code)) {
-        retry = true;
-        last = common::transient_error(ErrorCode::kThrottled,
-                                       fmt::format("Route 53 {} for {}: {}", call.operation, where(), detail));
-      } else if (status >= 500) {
-        retry = true;
-        maybe_applied = maybe_applied || is_change;
-        last = common::transient_error(ErrorCode::kUnavailable,
-                                       fmt::format("Route 53 {} for {}: {}", call.operation, where(), detail));
-      } else if (is_change && (api.code == "InvalidChangeBatch" || api.code == "InvalidInput")) {
-        out.kind = Kind::kRefused;
-        out.error = make_error(api.code == "InvalidInput" ? ErrorCode::kInvalidArgument : ErrorCode::kConflict,
-                               "Route 53 refused the change: " + api.message);
-        out.messages = std::move(api.messages);
-      } else if (api.code.starts_with("AccessDenied")) {
-        out.kind = Kind::kFailed;
-        out.error = make_error(ErrorCode::kPermissionDenied,
-                               fmt::format("Route 53 denied route53:{} on {}; allow it for the agent's credentials "
-                                           "({})",
-                                           call.operation, where(), detail));
-      } else if (status == 403 || contains({"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken",
-                                            "IncompleteSignature", "MissingAuthenticationToken",
-                                            "UnrecognizedClientException", "InvalidSignatureException"},
-                                           api.code)) {
-        out.kind = Kind::kFailed;
-        out.error = make_error(ErrorCode::kPermissionDenied,
-                               fmt::format("Route 53 rejected the credentials for route53:{} on {} ({})",
-                                           call.operation, where(), detail));
-      } else if (status == 404 || api.code == "NoSuchHostedZone") {
-        out.kind = Kind::kFailed;
-        out.error = make_error(ErrorCode::kNotFound, fmt::format("{} does not exist ({})", where(), detail));
-      } else {
-        out.kind = Kind::kFailed;
-        out.error = make_error(ErrorCode::kProtocol,
-                               fmt::format("Route 53 {} for {} failed: {}", call.operation, where(), detail));
-      }
     }
-
-    if (!retry) {
-      if (maybe_applied) {
-        // An earlier attempt may have been applied: a refusal now ("already
-        // exists", "not found") says nothing about the changes themselves.
-        out.kind = Kind::kUnknown;
-        out.error = common::transient_error(
-            ErrorCode::kConflict,
-            fmt::format("Route 53 {} for {}: outcome unknown after a lost answer, then {}", call.operation, where(),
-                        out.error.message));
-      }
-      co_return out;
+    if (v.kind == Verdict::kRetry) {
+      maybe_applied = maybe_applied || (v.ambiguous && is_change);
+      last = std::move(v.error);
+      if (attempt == attempts) break;
+      auto delay = backoff.next();
+      log::warn("route53: retrying", {{"operation", call.operation},
+                                      {"zone", zone_},
+                                      {"attempt", attempt},
+                                      {"delay_ms", static_cast<int64_t>(delay.count())},
+                                      {"error", last.message}});
+      co_await sleeper_->sleep(delay);
+      continue;
     }
-    if (attempt == attempts) break;
-    auto delay = backoff.next();
-    log::warn("route53: retrying", {{"operation", call.operation},
-                                    {"zone", zone_},
-                                    {"attempt", attempt},
-                                    {"delay_ms", static_cast<int64_t>(delay.count())},
-                                    {"error", last.message}});
-    co_await sleeper_->sleep(delay);
+    Outcome out;
+    out.kind = v.kind == Verdict::kRefused ? Kind::kRefused : Kind::kFailed;
+    out.error = std::move(v.error);
+    out.messages = std::move(v.messages);
+    if (maybe_applied) {
+      // An earlier attempt may have been applied: a refusal now ("already
+      // exists", "not found") says nothing about the changes themselves.
+      out.kind = Kind::kUnknown;
+      out.error = common::transient_error(
+          ErrorCode::kConflict, fmt::format("Route 53 {} for {}: outcome unknown after a lost answer, then {}",
+                                            call.operation, where(), out.error.message));
+    }
+    co_return out;
   }
   Outcome out;
   out.kind = maybe_applied ? Kind::kUnknown : Kind::kFailed;
-  out.error = last;
+  out.error = std::move(last);
   out.error.message += fmt::format(" (gave up after {} attempts)", attempts);
   co_return out;
 }
@@ -291,6 +300,7 @@ Task<common::Status> Route53Provider::init() {
   std::string id = options_.zone_id;
   constexpr std::string_view kPrefix = "/hostedzone/";
   if (id.starts_with(kPrefix)) id.erase(0, kPrefix.size());
+  requested_id_ = id;
   if (!id.empty()) co_return co_await find_zone_by_id(std::move(id));
   if (options_.zone.empty()) {
     co_return make_error(ErrorCode::kInvalidArgument, "Route 53: pass --zone (the hosted zone's name) or --zone-id");
@@ -440,7 +450,9 @@ Task<common::Result<std::vector<model::Record>>> Route53Provider::list() {
 common::Result<r53::RecordSet> Route53Provider::existing_record_set(const model::Record& r) const {
   if (auto it = known_.find(r53::key_of(r)); it != known_.end()) {
     auto listed = r53::to_record(it->second);
-    if (listed && same_data(*listed, r53::canonical(r))) return it->second;
+    model::Record asked = r53::canonical(r);
+    asked.labels.clear();  // providers get raw records; be sure anyway
+    if (listed && !plan::differs(*listed, asked)) return it->second;
   }
   return r53::to_record_set(r);
 }
@@ -456,6 +468,13 @@ void Route53Provider::remember(const std::vector<r53::Change>& applied) {
 
 Task<common::Result<ApplyReport>> Route53Provider::apply(model::ChangeSet changes) {
   if (zone_id_.empty()) co_return make_error(ErrorCode::kInternal, "Route 53 provider used before init()");
+  // One batch at a time, so that requests for the zone go one after another.
+  if (applying_) co_return make_error(ErrorCode::kInternal, "Route 53 apply() called while another is running");
+  applying_ = true;
+  struct Done {
+    bool* flag;
+    ~Done() { *flag = false; }
+  } done{&applying_};
   Batch batch;
 
   // Turns each change into its wire changes, refusing what must not be sent.

@@ -101,7 +101,8 @@ class Route53Provider final : public Provider {
   // past the retries, access denied) reports the unsent changes as failed with
   // that error. An error result means nothing is known to be applied, or (a
   // request that timed out and whose retry was refused) the outcome is unknown
-  // and the caller must list again: kConflict, transient.
+  // and the caller must list again: kConflict, transient. Calls must not
+  // overlap (kInternal if they do): one batch's requests go one after another.
   Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
 
   model::Record canonicalize(model::Record r) const override { return route53::canonical(std::move(r)); }
@@ -134,6 +135,8 @@ class Route53Provider final : public Provider {
   std::mt19937_64 seeds_;
   std::string zone_;
   std::string zone_id_;
+  std::string requested_id_;  // --zone-id as given, for messages before init() ends
+  bool applying_ = false;
   // Each record set as last listed or written, by key: DELETEs send exactly
   // these strings (Route 53 wants the values as stored), and keys of record
   // sets ecssd must not change are found here.

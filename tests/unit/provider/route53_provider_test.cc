@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include <boost/asio/detached.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -215,6 +216,16 @@ TEST(Route53Zone, UnknownOrMalformedZoneId) {
 
   Route53Provider nothing(none, endpoint(), Route53Options{}, nullptr);
   EXPECT_EQ(run(nothing.init()).error().code, ErrorCode::kInvalidArgument);
+
+  fakes::FakeTransport denied;
+  denied.push(403, fixture("route53/doc_error_access_denied.xml"));
+  o.zone_id = "Z0123456789ABCDEFGHIJ";
+  Route53Provider p2(denied, endpoint(), o, nullptr);
+  auto st3 = run(p2.init());
+  ASSERT_FALSE(st3.ok());
+  EXPECT_EQ(st3.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(st3.error().message.find("route53:GetHostedZone on hosted zone Z0123456789ABCDEFGHIJ;"), std::string::npos)
+      << st3.error().message;
 }
 
 TEST(Route53Zone, AccessDeniedNamesThePermissionAndTheZone) {
@@ -786,6 +797,29 @@ TEST(Route53Apply, DeletionsComeFirstInARequest) {
   EXPECT_EQ(batch[0].action, "DELETE");
   EXPECT_EQ(batch[1].action, "DELETE");
   EXPECT_EQ(batch[2].action, "CREATE");
+}
+
+TEST(Route53Apply, OverlappingCallsAreRefusedNotInterleaved) {
+  Harness h;
+  h.options.retry.base = std::chrono::milliseconds(1);
+  h.provider = std::make_unique<Route53Provider>(h.transport, endpoint(), h.options, nullptr);  // real timers
+  ASSERT_TRUE(run(h.provider->init()).ok());
+  h.zone.throttle(1);  // the first call waits on a timer, letting the second one run
+  boost::asio::io_context io;
+  std::optional<common::Result<ApplyReport>> first, second;
+  boost::asio::co_spawn(io, ecssd::testing::store_result(h.provider->apply({.create = cname_with_companion("a.example.com", 1)}), &first),
+                        boost::asio::detached);
+  boost::asio::co_spawn(io, ecssd::testing::store_result(h.provider->apply({.create = cname_with_companion("b.example.com", 2)}), &second),
+                        boost::asio::detached);
+  io.run();
+  ASSERT_TRUE(first && second);
+  ASSERT_TRUE(first->ok());
+  EXPECT_EQ((*first)->applied.create.size(), 2u);
+  ASSERT_FALSE(second->ok());
+  EXPECT_EQ(second->error().code, ErrorCode::kInternal);
+  EXPECT_EQ(h.zone.rrsets().size(), 2u);
+  // Once the first is done, the provider takes the next batch.
+  EXPECT_TRUE(run(h.provider->apply({.create = cname_with_companion("b.example.com", 2)})).ok());
 }
 
 TEST(Route53Apply, CanonicalizeIsWhatTheListingReturns) {
