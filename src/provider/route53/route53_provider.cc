@@ -9,6 +9,7 @@
 
 #include "common/backoff.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "model/names.h"
 #include "plan/plan.h"
 #include "registry/registry.h"
@@ -94,6 +95,12 @@ bool mentions(const std::vector<r53::Change>& changes, const Ref& ref) {
     return r53::decode_name(c.record_set.name) == ref.name &&
            (ref.set_identifier.empty() || ref.set_identifier == c.record_set.set_identifier);
   });
+}
+
+common::Counter& retries(ErrorCode reason) {
+  return common::Metrics::global().counter("ecssd_route53_retries_total",
+                                           "Route 53 requests retried (throttling, 5xx, timeouts)",
+                                           {{"reason", common::to_string(reason)}});
 }
 
 // The name a change is grouped under: a companion "<type>._ecssd.<name>"
@@ -258,6 +265,7 @@ Task<Route53Provider::Outcome> Route53Provider::send(Call call, size_t* requests
     if (v.kind == Verdict::kRetry) {
       maybe_applied = maybe_applied || (v.ambiguous && is_change);
       last = std::move(v.error);
+      retries(last.code).inc();
       if (attempt == attempts) break;
       auto delay = backoff.next();
       log::warn("route53: retrying", {{"operation", call.operation},

@@ -21,7 +21,8 @@
 // instead of being overwritten, as an UPSERT would. When Route 53 refuses a
 // request (InvalidChangeBatch, InvalidInput), the changes it names, or failing
 // that halves of the request, are retried apart until each refused change is
-// isolated; the others are applied. Throttling, PriorRequestNotComplete, 5xx
+// isolated (a name refused as a whole is split by container, a record always
+// staying with its companion); the others are applied. Throttling, PriorRequestNotComplete, 5xx
 // and transport timeouts are retried with capped, jittered exponential backoff.
 #include <chrono>
 #include <map>
@@ -54,7 +55,7 @@ struct Route53Options {
   // "/hostedzone/Z123"). With both, they must agree.
   std::string zone;
   std::string zone_id;
-  ZoneType zone_type = ZoneType::kAny;  // with a name only; kAny prefers private
+  ZoneType zone_type = ZoneType::kAny;  // kAny prefers private; with an id, checked
   uint32_t page_size = 300;             // ListResourceRecordSets maxitems, 1-300
   Route53RetryPolicy retry;
   route53::BatchLimits limits;

@@ -5,10 +5,12 @@
 #include <cmath>
 #include <set>
 
-#include <boost/asio/detached.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/metrics.h"
 #include "fakes/fake_transport.h"
 #include "model/names.h"
 #include "model/rdata.h"
@@ -617,9 +619,13 @@ TEST(Route53Apply, ThrottlingThenSuccess) {
   Harness h;
   h.start();
   h.zone.throttle(2);
+  common::Counter& throttled = common::Metrics::global().counter(
+      "ecssd_route53_retries_total", "Route 53 requests retried (throttling, 5xx, timeouts)", {{"reason", "throttled"}});
+  const uint64_t before = throttled.value();
   ApplyReport report = h.apply({.create = cname_with_companion("web.example.com", 1)});
   EXPECT_EQ(report.applied.create.size(), 2u);
   EXPECT_EQ(report.requests, 3u) << "requests counts the retries";
+  EXPECT_EQ(throttled.value() - before, 2u) << "each retry is counted in a metric";
   ASSERT_EQ(h.sleeper.delays.size(), 2u);
   EXPECT_LE(h.sleeper.delays[0].count(), 200);
   EXPECT_LE(h.sleeper.delays[1].count(), 400);
@@ -807,10 +813,11 @@ TEST(Route53Apply, OverlappingCallsAreRefusedNotInterleaved) {
   h.zone.throttle(1);  // the first call waits on a timer, letting the second one run
   boost::asio::io_context io;
   std::optional<common::Result<ApplyReport>> first, second;
-  boost::asio::co_spawn(io, ecssd::testing::store_result(h.provider->apply({.create = cname_with_companion("a.example.com", 1)}), &first),
-                        boost::asio::detached);
-  boost::asio::co_spawn(io, ecssd::testing::store_result(h.provider->apply({.create = cname_with_companion("b.example.com", 2)}), &second),
-                        boost::asio::detached);
+  auto keep = [](std::optional<common::Result<ApplyReport>>* into) {
+    return [into](std::exception_ptr, common::Result<ApplyReport> r) { into->emplace(std::move(r)); };
+  };
+  boost::asio::co_spawn(io, h.provider->apply({.create = cname_with_companion("a.example.com", 1)}), keep(&first));
+  boost::asio::co_spawn(io, h.provider->apply({.create = cname_with_companion("b.example.com", 2)}), keep(&second));
   io.run();
   ASSERT_TRUE(first && second);
   ASSERT_TRUE(first->ok());

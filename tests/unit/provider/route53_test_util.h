@@ -1,36 +1,23 @@
 #pragma once
-// Helpers shared by the Route 53 provider tests: run a coroutine to the end on
-// a private io_context, read a fixture, record retry delays instead of sleeping.
-#include <exception>
+// Helpers shared by the Route 53 provider tests: run a coroutine to the end,
+// read a fixture, record retry delays instead of sleeping.
 #include <fstream>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include "fakes/run_sync.h"
 #include "provider/route53/sleeper.h"
 
 namespace ecssd::testing {
 
-template <typename T>
-boost::asio::awaitable<void> store_result(boost::asio::awaitable<T> task, std::optional<T>* out) {
-  out->emplace(co_await std::move(task));
-}
-
-// Runs `task` until it completes; rethrows what it throws.
+// Runs `task` to the end on a private io_context (fakes/run_sync.h).
 template <typename T>
 T run(boost::asio::awaitable<T> task) {
   boost::asio::io_context io;
-  std::optional<T> out;
-  std::exception_ptr failure;
-  boost::asio::co_spawn(io, store_result(std::move(task), &out), [&](std::exception_ptr e) { failure = e; });
-  io.run();
-  if (failure) std::rethrow_exception(failure);
-  return std::move(*out);
+  return run_sync(io, std::move(task));
 }
 
 inline std::string fixture(const std::string& relative) {
