@@ -90,6 +90,23 @@ std::unique_ptr<Route53Provider> by_name(fakes::FakeTransport& t, ZoneType type,
   return std::make_unique<Route53Provider>(t, endpoint(), o, sleeper);
 }
 
+constexpr const char* kMotoZoneId = "STSP3XM4ZMZJJFM30G43MW";  // in the recorded moto_*.xml
+
+// A provider on the recorded moto zone, initialised; `pages` (fixture names)
+// answer its next requests in order.
+std::unique_ptr<Route53Provider> on_recorded_zone(fakes::FakeTransport& t, const std::vector<std::string>& pages,
+                                                  uint32_t page_size = 300) {
+  t.push(200, fixture("route53/moto_get_hosted_zone.xml"));
+  for (const auto& page : pages) t.push(200, fixture("route53/" + page));
+  Route53Options o;
+  o.zone_id = kMotoZoneId;
+  o.page_size = page_size;
+  auto p = std::make_unique<Route53Provider>(t, endpoint(), o, nullptr);
+  auto st = run(p->init());
+  EXPECT_TRUE(st.ok()) << st.error().describe();
+  return p;
+}
+
 // --- zone selection -------------------------------------------------------
 
 TEST(Route53Zone, AnyPrefersThePrivateZoneOfTheSameName) {
@@ -99,7 +116,7 @@ TEST(Route53Zone, AnyPrefersThePrivateZoneOfTheSameName) {
   auto p = by_name(t, ZoneType::kAny, &s);
   auto st = run(p->init());
   ASSERT_TRUE(st.ok()) << st.error().describe();
-  EXPECT_EQ(p->zone_id(), "STSP3XM4ZMZJJFM30G43MW");
+  EXPECT_EQ(p->zone_id(), kMotoZoneId);
   EXPECT_EQ(p->zone(), "example.com");
   ASSERT_EQ(t.requests().size(), 1u);
   EXPECT_EQ(t.requests()[0].method, "GET");
@@ -109,7 +126,7 @@ TEST(Route53Zone, AnyPrefersThePrivateZoneOfTheSameName) {
 
 TEST(Route53Zone, PublicAndPrivateWhenAsked) {
   for (auto [type, id] : {std::pair{ZoneType::kPublic, "SHCMAEM4H80DP3WZ1CWC5S"},
-                          std::pair{ZoneType::kPrivate, "STSP3XM4ZMZJJFM30G43MW"}}) {
+                          std::pair{ZoneType::kPrivate, kMotoZoneId}}) {
     fakes::FakeTransport t;
     t.push(200, fixture("route53/moto_list_hosted_zones_by_name.xml"));
     auto p = by_name(t, type, nullptr);
@@ -257,19 +274,11 @@ TEST(Route53Zone, MissingCredentialsFromTheTransportKeepTheirAdvice) {
 
 TEST(Route53List, ThreePagesWithNextRecordIdentifier) {
   fakes::FakeTransport t;
-  t.push(200, fixture("route53/moto_get_hosted_zone.xml"));
-  t.push(200, fixture("route53/doc_list_rrsets_page1.xml"));
-  t.push(200, fixture("route53/doc_list_rrsets_page2.xml"));
-  t.push(200, fixture("route53/doc_list_rrsets_page3.xml"));
-  Route53Options o;
-  o.zone_id = "STSP3XM4ZMZJJFM30G43MW";
-  o.page_size = 3;
-  Route53Provider p(t, endpoint(), o, nullptr);
-  ASSERT_TRUE(run(p.init()).ok());
-  auto listed = run(p.list());
+  auto p = on_recorded_zone(t, {"doc_list_rrsets_page1.xml", "doc_list_rrsets_page2.xml", "doc_list_rrsets_page3.xml"}, 3);
+  auto listed = run(p->list());
   ASSERT_TRUE(listed.ok()) << listed.error().describe();
   ASSERT_EQ(t.requests().size(), 4u);
-  const std::string base = "https://route53.amazonaws.com/2013-04-01/hostedzone/STSP3XM4ZMZJJFM30G43MW/rrset";
+  const std::string base = std::string("https://route53.amazonaws.com/2013-04-01/hostedzone/") + kMotoZoneId + "/rrset";
   EXPECT_EQ(t.requests()[1].url, base + "?maxitems=3");
   EXPECT_EQ(t.requests()[2].url,
             base + "?maxitems=3&name=_web._tcp.example.com.&type=SRV&identifier=ecssd%3Ahost-a%3A0123456789ab%3A80-tcp");
@@ -334,14 +343,9 @@ TEST(Route53List, EscapedNamesAreSentBackUrlEncoded) {
 
 TEST(Route53List, RecordSetsRepeatedByAServerWithoutIdentifiersAreListedOnce) {
   fakes::FakeTransport t;
-  t.push(200, fixture("route53/moto_get_hosted_zone.xml"));
-  t.push(200, fixture("route53/moto_list_rrsets_page1.xml"));
-  t.push(200, fixture("route53/moto_list_rrsets.xml"));  // starts from the top again
-  Route53Options o;
-  o.zone_id = "STSP3XM4ZMZJJFM30G43MW";
-  Route53Provider p(t, endpoint(), o, nullptr);
-  ASSERT_TRUE(run(p.init()).ok());
-  auto listed = run(p.list());
+  // The second page starts from the top again.
+  auto p = on_recorded_zone(t, {"moto_list_rrsets_page1.xml", "moto_list_rrsets.xml"});
+  auto listed = run(p->list());
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->size(), 11u);
   EXPECT_NE(t.requests()[2].url.find("&name=host-a.example.com.&type=A"), std::string::npos);
@@ -350,13 +354,8 @@ TEST(Route53List, RecordSetsRepeatedByAServerWithoutIdentifiersAreListedOnce) {
 
 TEST(Route53List, PaginationThatDoesNotAdvanceIsAProtocolError) {
   fakes::FakeTransport t;
-  t.push(200, fixture("route53/moto_get_hosted_zone.xml"));
-  for (int i = 0; i < 3; ++i) t.push(200, fixture("route53/doc_list_rrsets_page2.xml"));
-  Route53Options o;
-  o.zone_id = "STSP3XM4ZMZJJFM30G43MW";
-  Route53Provider p(t, endpoint(), o, nullptr);
-  ASSERT_TRUE(run(p.init()).ok());
-  auto listed = run(p.list());
+  auto p = on_recorded_zone(t, std::vector<std::string>(3, "doc_list_rrsets_page2.xml"));
+  auto listed = run(p->list());
   ASSERT_FALSE(listed.ok());
   EXPECT_EQ(listed.error().code, ErrorCode::kProtocol);
   EXPECT_NE(listed.error().message.find("does not advance"), std::string::npos);
@@ -731,13 +730,8 @@ TEST(Route53Apply, ARefusedContainerDoesNotBlockTheOthersOfTheSameName) {
 
 TEST(Route53Apply, RecordSetsEcssdMustNotChangeAreRefusedWithoutARequest) {
   fakes::FakeTransport t;
-  t.push(200, fixture("route53/moto_get_hosted_zone.xml"));
-  t.push(200, fixture("route53/moto_list_rrsets.xml"));
-  Route53Options o;
-  o.zone_id = "STSP3XM4ZMZJJFM30G43MW";
-  Route53Provider p(t, endpoint(), o, nullptr);
-  ASSERT_TRUE(run(p.init()).ok());
-  auto listed = run(p.list());
+  auto p = on_recorded_zone(t, {"moto_list_rrsets.xml"});
+  auto listed = run(p->list());
   ASSERT_TRUE(listed.ok());
   model::ChangeSet cs;
   for (const auto& r : *listed) {
@@ -746,7 +740,7 @@ TEST(Route53Apply, RecordSetsEcssdMustNotChangeAreRefusedWithoutARequest) {
   ASSERT_EQ(cs.remove.size(), 2u);
   cs.create.push_back(rec("www.example.com", RecordType::kA, "10.0.0.1"));
   cs.create.push_back(rec("elsewhere.example.org", RecordType::kA, "10.0.0.1", "s"));
-  auto r = run(p.apply(cs));
+  auto r = run(p->apply(cs));
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->failed.size(), 4u);
   std::string reasons;
