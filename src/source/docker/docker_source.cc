@@ -134,6 +134,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
   std::optional<common::Error> session_failure;
   uint64_t session = 0;
   int64_t last_event_nano = 0;   // engine clock
+  int64_t replay_floor = 0;      // last_event_nano when this session began: older events are replays
   int64_t last_connect_unix = 0;  // our clock, when the last stream opened
 
   // Containers.
@@ -198,6 +199,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
 
   void begin_session(std::shared_ptr<EngineStream> s, const std::string& api_version, const std::string& engine) {
     ++session;
+    replay_floor = last_event_nano;
     stream = std::move(s);
     session_failure.reset();
     queue.clear();
@@ -308,7 +310,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
       log::info("container address", {{"container", short_id(id)}, {"name", c.name}, {"note", note}});
     }
     auto after = published(c);
-    std::string reason = c.running ? (c.health.empty() ? "withdrawn by kill" : "health " + c.health) : info.status;
+    std::string reason = !c.running ? info.status : c.withdrawn_run ? "stopping" : "health " + c.health;
     log_transition(id, c, before, after, reason);
   }
 
@@ -486,7 +488,19 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     std::string_view action = ev.base_action();
     if (is_noise(action)) return;
     uint64_t seq = ++event_seq;
-    log::debug("Docker event", {{"container", short_id(ev.id)}, {"action", ev.action}});
+    // since= replays events already handled before the reconnect: they only
+    // ask for an inspect, so a container that died and came back long ago
+    // does not blink out while the replay passes its old die.
+    const bool replayed = ev.time_nano != 0 && ev.time_nano <= replay_floor;
+    log::debug("Docker event", {{"container", short_id(ev.id)}, {"action", ev.action}, {"replayed", replayed}});
+    if (replayed) {
+      if (auto it = containers.find(ev.id); it != containers.end()) {
+        ++it->second.gen;
+        it->second.last_event_seq = seq;
+        schedule_inspect(ev.id);
+      }
+      return;
+    }
     if (action == "destroy" || action == "remove") {
       auto it = containers.find(ev.id);
       if (it == containers.end()) return;

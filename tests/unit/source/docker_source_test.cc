@@ -415,6 +415,38 @@ TEST_F(DockerSourceTest, DroppedStreamReconnectsWithSinceAndRelists) {
   EXPECT_EQ(st.resyncs, 2u);
 }
 
+TEST_F(DockerSourceTest, ReplayedOldEventsDoNotMakeARunningContainerBlink) {
+  engine_.put(hostnet_container(id_of(1), "one", "one", 18001));
+  engine_.start();
+  start_source();
+  ASSERT_TRUE(wait([&] { return has("one"); }));
+  // A die and a start, both handled: the container runs again.
+  engine_.emit_container_event(id_of(1), "die");
+  int64_t die_time = engine_.last_event_nano();
+  engine_.set_state(id_of(1), "exited");
+  engine_.set_state(id_of(1), "running");
+  engine_.emit_container_event(id_of(1), "start");
+  int64_t start_time = engine_.last_event_nano();
+  ASSERT_TRUE(wait([&] { return source_->status().events_seen == 2 && has("one"); }));
+  settle();
+  engine_.drop_streams();
+  ASSERT_TRUE(wait([&] { return engine_.open_streams() == 1 && source_->status().resyncs == 2; }));
+  size_t from = snapshots_.size();
+  size_t inspects = engine_.count("/containers/" + id_of(1));
+  // The engine replays both (since= is inclusive).
+  auto old = [&](const char* action, int64_t t) {
+    return fmt::format(R"({{"Type":"container","Action":"{}","Actor":{{"ID":"{}","Attributes":{{"name":"one"}}}},"time":{},"timeNano":{}}})",
+                       action, id_of(1), t / 1'000'000'000, t);
+  };
+  engine_.emit(old("die", die_time));
+  engine_.emit(old("start", start_time));
+  ASSERT_TRUE(wait([&] { return source_->status().events_seen == 4; }));
+  settle();
+  EXPECT_TRUE(has("one"));
+  for (size_t i = from; i < snapshots_.size(); ++i) EXPECT_TRUE(names(snapshots_[i]).contains("one")) << i;
+  EXPECT_GT(engine_.count("/containers/" + id_of(1)), inspects);  // still looked at again
+}
+
 TEST_F(DockerSourceTest, EngineRestartIsLoggedOnceAndConverges) {
   engine_.put(hostnet_container(id_of(1), "one", "one", 18001));
   engine_.start();
