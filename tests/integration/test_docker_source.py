@@ -7,6 +7,7 @@ engine itself reports. Containers use host networking and listen, when they
 listen at all, on 127.0.0.1.
 """
 
+import concurrent.futures
 import json
 import os
 import signal
@@ -254,6 +255,37 @@ class DockerSourceTest(unittest.TestCase):
         mark = w.mark()
         self.dockerd.run_container("after-bad", ["sleep", "3600"], env={"SERVICE_%d_NAME" % other: "after"})
         self.assertIsNotNone(w.wait_for(named("after"), PUBLISH_DEADLINE, mark))
+
+    def test_burst_of_containers_all_published_and_withdrawn(self):
+        w = self.watch()
+        count = 20
+        ports = [free_port() for _ in range(count)]
+        mark = w.mark()
+
+        def run(i):
+            return self.dockerd.run_container("burst%d" % i, ["sleep", "3600"],
+                                              env={"SERVICE_%d_NAME" % ports[i]: "burst%d" % i})
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            ids = list(pool.map(run, range(count)))
+        t_last = time.monotonic()
+        wanted = {"burst%d" % i for i in range(count)}
+        seen = w.wait_for(lambda s: wanted <= {x["name"] for x in s}, PUBLISH_DEADLINE, mark)
+        self.assertIsNotNone(seen, "not all published: %s" % sorted(wanted - {x["name"] for x in w.services()}))
+        print("burst of %d: all published %.0f ms after the last docker run returned" %
+              (count, (seen[0] - t_last) * 1000), file=sys.stderr)
+        by_name = {x["name"]: x for x in seen[1]}
+        for i in range(count):
+            self.assertEqual(by_name["burst%d" % i]["container_id"], ids[i])
+            self.assertEqual(by_name["burst%d" % i]["host_port"], ports[i])
+
+        mark = w.mark()
+        self.dockerd.docker("rm", "-f", *ids)
+        t_removed = time.monotonic()
+        gone = w.wait_for(lambda s: not (wanted & {x["name"] for x in s}), PUBLISH_DEADLINE, mark)
+        self.assertIsNotNone(gone, "still published after docker rm -f: %s" % w.services())
+        print("burst of %d: all withdrawn %.0f ms after docker rm -f returned" % (count, (gone[0] - t_removed) * 1000),
+              file=sys.stderr)
 
     def test_zz_dockerd_restart_under_the_watcher_converges(self):
         # Named to run last: it restarts the shared daemon.
