@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness.dockerd import Dockerd  # noqa: E402
+from harness.dockerd import Dockerd, PodmanService  # noqa: E402
 
 PUBLISH_DEADLINE = 2.0  # seconds, from the brief
 
@@ -132,20 +132,23 @@ def not_named(name):
     return lambda services: not any(s["name"] == name for s in services)
 
 
-class DockerSourceTest(unittest.TestCase):
+class _EngineTest(unittest.TestCase):
+    """One private engine per test class; a fresh watcher per test."""
+    engine_class = None
+
     @classmethod
     def setUpClass(cls):
-        cls.dockerd = Dockerd()
+        cls.engine = cls.engine_class()
         try:
-            cls.dockerd.start()
-            cls.dockerd.ensure_image()
+            cls.engine.start()
+            cls.engine.ensure_image()
         except BaseException:
-            cls.dockerd.cleanup()
+            cls.engine.cleanup()
             raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.dockerd.cleanup()
+        cls.engine.cleanup()
 
     def setUp(self):
         self.watchers = []
@@ -153,14 +156,23 @@ class DockerSourceTest(unittest.TestCase):
     def tearDown(self):
         for w in self.watchers:
             w.stop()
-        if self.dockerd.running():
-            self.dockerd.remove_all_containers()
+        if not self.engine.running():
+            self.engine.start()
+        self.engine.remove_all_containers()
 
     def watch(self, *args):
-        w = Watcher(self.dockerd.docker_host, *args)
+        w = Watcher(self.engine.docker_host, *args)
         self.watchers.append(w)
         self.assertIsNotNone(w.wait_for(lambda s: True, 10), "the watcher never synced: %s" % w.logs)
         return w
+
+
+class DockerSourceTest(_EngineTest):
+    engine_class = Dockerd
+
+    @property
+    def dockerd(self):
+        return self.engine
 
     def test_host_network_service_appears_and_goes(self):
         w = self.watch()
@@ -320,6 +332,62 @@ class DockerSourceTest(unittest.TestCase):
         alive_after = [s for s in w.services() if s["name"] == "alive"][0]
         self.assertGreaterEqual(alive_after["started_unix"], alive_before["started_unix"])
         self.assertTrue(w.alive())
+
+
+
+class PodmanSourceTest(_EngineTest):
+    """Podman 4's Docker-compatible API (podman system service)."""
+    engine_class = PodmanService
+
+    def test_podman_service_appears_and_goes(self):
+        w = self.watch()
+        port = free_port()
+        mark = w.mark()
+        cid = self.engine.run_container("pweb", ["httpd", "-f", "-p", "127.0.0.1:%d" % port],
+                                        env={"SERVICE_%d_NAME" % port: "papi"})
+        t_returned = time.monotonic()
+        seen = w.wait_for(named("papi"), PUBLISH_DEADLINE, mark)
+        self.assertIsNotNone(seen, "papi not published within %ss: %s" % (PUBLISH_DEADLINE, w.logs))
+        print("podman: published %.0f ms after podman run returned" % ((seen[0] - t_returned) * 1000),
+              file=sys.stderr)
+        [svc] = [s for s in seen[1] if s["name"] == "papi"]
+        info = self.engine.inspect("pweb")
+        self.assertEqual(svc["container_id"], cid)
+        self.assertEqual(svc["container_id"], info["Id"])
+        self.assertEqual(svc["host_port"], port)
+        self.assertTrue(any(l.get("msg") == "Docker engine connected" and l.get("engine", "").startswith("Libpod/")
+                            for l in w.logs), w.logs)
+
+        mark = w.mark()
+        t1 = time.monotonic()
+        self.engine.podman("stop", "-t", "1", "pweb")
+        gone = w.wait_for(not_named("papi"), PUBLISH_DEADLINE, mark)
+        self.assertIsNotNone(gone, "papi still published after podman stop")
+        print("podman: withdrawn %.0f ms after podman stop began" % ((gone[0] - t1) * 1000), file=sys.stderr)
+        self.engine.podman("rm", "pweb")
+        self.assertTrue(w.wait_log(lambda l: l.get("msg") == "ignoring service variable", 0.5) == [])
+        self.assertTrue(w.alive())
+
+    def test_containers_changed_while_the_api_was_down_converge(self):
+        w = self.watch("--backoff-base", "200ms", "--backoff-cap", "1s")
+        p_early, p_late = free_port(), free_port()
+        mark = w.mark()
+        self.engine.run_container("early", ["sleep", "3600"], env={"SERVICE_%d_NAME" % p_early: "early"})
+        self.assertIsNotNone(w.wait_for(named("early"), PUBLISH_DEADLINE, mark))
+
+        mark = w.mark()
+        self.engine.stop()  # the API goes away; the containers and the podman CLI do not
+        self.assertTrue(w.wait_log(lambda l: l.get("msg") == "lost the Docker engine; reconnecting with backoff", 10))
+        self.engine.podman("stop", "-t", "1", "early")
+        self.engine.run_container("late", ["sleep", "3600"], env={"SERVICE_%d_NAME" % p_late: "late"})
+        time.sleep(1.0)
+        self.engine.start()
+        converged = w.wait_for(lambda s: named("late")(s) and not_named("early")(s), 15, mark)
+        self.assertIsNotNone(converged, "no convergence: %s\n%s" % (w.services(), w.logs))
+        self.assertEqual(len(w.log_lines("lost the Docker engine; reconnecting with backoff")), 1)
+        self.assertEqual(len(w.log_lines("Docker engine reconnected")), 1)
+        self.assertTrue(self.engine.inspect("late")["State"]["Running"])
+        self.assertFalse(self.engine.inspect("early")["State"]["Running"])
 
 
 if __name__ == "__main__":

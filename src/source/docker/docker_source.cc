@@ -47,7 +47,7 @@ bool is_noise(std::string_view action) {
   static const std::set<std::string_view> kNoise = {"attach", "detach",  "resize",         "top",
                                                     "export", "commit",  "copy",           "archive-path",
                                                     "extract-to-dir", "mount", "unmount", "checkpoint"};
-  return action.starts_with("exec_") || kNoise.contains(action);
+  return action.starts_with("exec") || kNoise.contains(action);  // Podman: "exec", "exec_died"
 }
 
 // Signals whose default action ends the process and that are not commonly

@@ -1,4 +1,5 @@
-"""A private Docker daemon for integration tests.
+"""Private container engines for integration tests: Docker (Dockerd) and
+Podman's Docker-compatible API service (PodmanService).
 
 Started exactly as /work/shared/ENVIRONMENT.md says works on these machines:
 vfs storage, no iptables, no bridge (containers use --network host and listen
@@ -12,6 +13,12 @@ removes it, its processes and its mounts on stop, even after a failure.
                               env={"SERVICE_18080_NAME": "web"})
         d.docker("stop", "web")
         d.restart()                           # dockerd goes down and comes back
+
+PodmanService has the same interface (start/stop/restart/cleanup, docker_host,
+run_container, inspect, api_get), with its own configuration files (vfs
+storage, cgroupfs, runc, a file events log) under its folder, so nothing in
+/etc is changed. Podman runs HEALTHCHECKs from systemd timers, which these
+machines do not have: its health checks never run here.
 
 Only the local socket is ever used; nothing here sends network traffic.
 """
@@ -38,6 +45,43 @@ class DockerdError(RuntimeError):
     pass
 
 
+def write_busybox_rootfs(tar_path):
+    """A minimal image root: busybox-static and links to the applets tests use."""
+    if not os.access(BUSYBOX, os.X_OK):
+        raise DockerdError("%s not found (install busybox-static: scripts/install-deps.sh)" % BUSYBOX)
+    with tarfile.open(tar_path, "w") as tar:
+        for d, mode in (("bin", 0o755), ("tmp", 0o1777), ("etc", 0o755), ("proc", 0o555), ("sys", 0o555),
+                        ("dev", 0o755)):
+            info = tarfile.TarInfo(d)
+            info.type = tarfile.DIRTYPE
+            info.mode = mode
+            tar.addfile(info)
+        tar.add(BUSYBOX, arcname="bin/busybox")
+        for applet in APPLETS:
+            info = tarfile.TarInfo("bin/" + applet)
+            info.type = tarfile.SYMTYPE
+            info.linkname = "busybox"
+            tar.addfile(info)
+    return tar_path
+
+
+def run_args(name, command, env=None, labels=None, network="host", health_cmd=None, health_interval="1s",
+             restart=None, stop_timeout=1, extra=(), image=IMAGE):
+    """The arguments of `run -d` shared by the docker and podman CLIs."""
+    args = ["run", "-d", "--name", name, "--stop-timeout", str(stop_timeout)]
+    if network:
+        args += ["--network", network]
+    for k, v in (env or {}).items():
+        args += ["-e", "%s=%s" % (k, v)]
+    for k, v in (labels or {}).items():
+        args += ["--label", "%s=%s" % (k, v)]
+    if health_cmd:
+        args += ["--health-cmd", health_cmd, "--health-interval", health_interval, "--health-retries", "1"]
+    if restart:
+        args += ["--restart", restart]
+    return args + list(extra) + [image] + list(command)
+
+
 class _UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout):
         super().__init__("localhost", timeout=timeout)
@@ -58,7 +102,82 @@ def _docker_cli():
     raise DockerdError("no docker client found (install docker.io: scripts/install-deps.sh)")
 
 
-class Dockerd:
+class _Engine:
+    """What every engine shares: a folder, a socket, an independent API client."""
+
+    dir = None
+    socket_path = None
+    log_path = None
+
+    @property
+    def docker_host(self):
+        return "unix://" + self.socket_path
+
+    def _wait_ready(self, proc, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise DockerdError("%s exited with %s:\n%s" % (type(self).__name__, proc.returncode, self.log_tail()))
+            try:
+                status, _, _ = self.api_get("/_ping", timeout=2)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise DockerdError("%s did not answer /_ping within %ss:\n%s" % (type(self).__name__, timeout,
+                                                                        self.log_tail()))
+
+    def _unmount_all(self):
+        mounts = []
+        with open("/proc/self/mounts") as f:
+            for line in f:
+                target = line.split()[1].replace("\\040", " ")
+                if target == self.dir or target.startswith(self.dir + "/"):
+                    mounts.append(target)
+        for target in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", target], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def log_tail(self, lines=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
+        except OSError:
+            return "(no log)"
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.cleanup()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
+
+    def api_get(self, path, timeout=10):
+        """GET on the engine socket: (status, headers dict, body bytes)."""
+        conn = _UnixHTTPConnection(self.socket_path, timeout)
+        try:
+            conn.request("GET", path, headers={"Host": "docker"})
+            r = conn.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            conn.close()
+
+    def inspect(self, container):
+        status, _, body = self.api_get("/containers/%s/json" % urllib.parse.quote(container, safe=""))
+        if status != 200:
+            raise DockerdError("inspect %s: %s %s" % (container, status, body[:200]))
+        return json.loads(body)
+
+
+class Dockerd(_Engine):
+    """dockerd with its own containerd, data and exec roots under a temporary folder."""
+
     def __init__(self, start_timeout=90.0, extra_args=()):
         dockerd = shutil.which("dockerd") or "/usr/sbin/dockerd"
         if not os.access(dockerd, os.X_OK):
@@ -76,12 +195,6 @@ class Dockerd:
         self.log_path = os.path.join(self.dir, "dockerd.log")
         self.proc = None
         self._log = None
-
-    # --- lifecycle
-
-    @property
-    def docker_host(self):
-        return "unix://" + self.socket_path
 
     def args(self):
         return [
@@ -104,19 +217,7 @@ class Dockerd:
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.args(), stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise DockerdError("dockerd exited with %s:\n%s" % (self.proc.returncode, self.log_tail()))
-            try:
-                status, _, _ = self.api_get("/_ping", timeout=2)
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise DockerdError("dockerd did not answer /_ping within %ss:\n%s" % (self.start_timeout, self.log_tail()))
+        self._wait_ready(self.proc, self.start_timeout)
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -154,52 +255,7 @@ class Dockerd:
             self._unmount_all()
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def _unmount_all(self):
-        mounts = []
-        with open("/proc/self/mounts") as f:
-            for line in f:
-                target = line.split()[1].replace("\\040", " ")
-                if target == self.dir or target.startswith(self.dir + "/"):
-                    mounts.append(target)
-        for target in sorted(mounts, key=len, reverse=True):
-            subprocess.run(["umount", "-l", target], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def log_tail(self, lines=40):
-        try:
-            with open(self.log_path, "rb") as f:
-                return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
-        except OSError:
-            return "(no log)"
-
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.cleanup()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.cleanup()
-        return False
-
-    # --- clients (independent of ecssd)
-
-    def api_get(self, path, timeout=10):
-        """GET on the engine socket: (status, headers dict, body bytes)."""
-        conn = _UnixHTTPConnection(self.socket_path, timeout)
-        try:
-            conn.request("GET", path, headers={"Host": "docker"})
-            r = conn.getresponse()
-            return r.status, dict(r.getheaders()), r.read()
-        finally:
-            conn.close()
-
-    def inspect(self, container):
-        status, _, body = self.api_get("/containers/%s/json" % urllib.parse.quote(container, safe=""))
-        if status != 200:
-            raise DockerdError("inspect %s: %s %s" % (container, status, body[:200]))
-        return json.loads(body)
+    # --- the docker CLI against this daemon
 
     def docker(self, *args, check=True, timeout=120, input=None):
         """Runs the docker CLI against this daemon; returns stdout (stripped)."""
@@ -216,45 +272,124 @@ class Dockerd:
         """Imports a busybox rootfs as `name` unless it exists."""
         if self.docker("image", "ls", "-q", name, check=False, timeout=30):
             return name
-        if not os.access(BUSYBOX, os.X_OK):
-            raise DockerdError("%s not found (install busybox-static: scripts/install-deps.sh)" % BUSYBOX)
-        tar_path = os.path.join(self.dir, "rootfs.tar")
-        with tarfile.open(tar_path, "w") as tar:
-            for d, mode in (("bin", 0o755), ("tmp", 0o1777), ("etc", 0o755), ("proc", 0o555), ("sys", 0o555),
-                            ("dev", 0o755)):
-                info = tarfile.TarInfo(d)
-                info.type = tarfile.DIRTYPE
-                info.mode = mode
-                tar.addfile(info)
-            tar.add(BUSYBOX, arcname="bin/busybox")
-            for applet in APPLETS:
-                info = tarfile.TarInfo("bin/" + applet)
-                info.type = tarfile.SYMTYPE
-                info.linkname = "busybox"
-                tar.addfile(info)
+        tar_path = write_busybox_rootfs(os.path.join(self.dir, "rootfs.tar"))
         with open(tar_path, "rb") as f:
             self.docker("import", "-", name, input=f.read())
         os.unlink(tar_path)
         return name
 
-    def run_container(self, name, command, env=None, labels=None, network="host", health_cmd=None,
-                      health_interval="1s", restart=None, stop_timeout=1, extra=(), image=IMAGE):
-        """docker run -d; returns the container id."""
-        args = ["run", "-d", "--name", name, "--stop-timeout", str(stop_timeout)]
-        if network:
-            args += ["--network", network]
-        for k, v in (env or {}).items():
-            args += ["-e", "%s=%s" % (k, v)]
-        for k, v in (labels or {}).items():
-            args += ["--label", "%s=%s" % (k, v)]
-        if health_cmd:
-            args += ["--health-cmd", health_cmd, "--health-interval", health_interval, "--health-retries", "1"]
-        if restart:
-            args += ["--restart", restart]
-        args += list(extra) + [image] + list(command)
-        return self.docker(*args)
+    def run_container(self, name, command, **kwargs):
+        """docker run -d (see run_args for the options); returns the container id."""
+        return self.docker(*run_args(name, command, **kwargs))
 
     def remove_all_containers(self):
         ids = self.docker("ps", "-aq").split()
         if ids:
             self.docker("rm", "-f", *ids, check=False)
+
+
+class PodmanService(_Engine):
+    """`podman system service` serving the Docker-compatible API on a private socket.
+
+    The podman CLI (podman()) works on the same storage whether the service runs
+    or not, so containers can change while the API is down."""
+
+    def __init__(self, start_timeout=60.0):
+        podman = shutil.which("podman")
+        if not podman:
+            raise DockerdError("podman not found (install it: scripts/install-deps.sh)")
+        if os.geteuid() != 0:
+            raise DockerdError("a private podman service needs root here")
+        self.podman_bin = podman
+        self.start_timeout = start_timeout
+        self.dir = tempfile.mkdtemp(prefix="ecssd-podman-", dir="/tmp")
+        self.socket_path = os.path.join(self.dir, "podman.sock")
+        self.log_path = os.path.join(self.dir, "service.log")
+        self.tmp = os.path.join(self.dir, "tmp")
+        os.makedirs(self.tmp)
+        conf = os.path.join(self.dir, "containers.conf")
+        with open(conf, "w") as f:
+            f.write("[containers]\n"
+                    'default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n'
+                    "[engine]\n"
+                    'cgroup_manager = "cgroupfs"\n'
+                    'runtime = "runc"\n'
+                    'events_logger = "file"\n'
+                    'events_logfile_path = "%s"\n' % os.path.join(self.dir, "events.log"))
+        storage = os.path.join(self.dir, "storage.conf")
+        with open(storage, "w") as f:
+            f.write('[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' %
+                    (os.path.join(self.dir, "run"), os.path.join(self.dir, "root")))
+        self.env = dict(os.environ, CONTAINERS_CONF=conf, CONTAINERS_STORAGE_CONF=storage)
+        self.proc = None
+        self._log = None
+
+    def start(self):
+        if self.running():
+            return
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [self.podman_bin, "--tmpdir", self.tmp, "system", "service", "--time=0", self.docker_host],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env, cwd=self.dir,
+            start_new_session=True)
+        self._wait_ready(self.proc, self.start_timeout)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=5.0):
+        """Stops the API service (containers keep running, as with a real restart of the service)."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def cleanup(self):
+        try:
+            self.remove_all_containers()
+        finally:
+            try:
+                self.stop()
+            finally:
+                self._unmount_all()
+                shutil.rmtree(self.dir, ignore_errors=True)
+
+    def podman(self, *args, check=True, timeout=120):
+        r = subprocess.run([self.podman_bin, "--tmpdir", self.tmp, *args], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout, env=self.env, cwd=self.dir)
+        if check and r.returncode != 0:
+            raise DockerdError("podman %s failed (%s): %s" % (" ".join(args), r.returncode,
+                                                              r.stderr.decode(errors="replace").strip()))
+        return r.stdout.decode(errors="replace").strip()
+
+    # The same calls as Dockerd, so tests can run on either engine.
+    docker = podman
+
+    def ensure_image(self, name=IMAGE):
+        if subprocess.run([self.podman_bin, "--tmpdir", self.tmp, "image", "exists", name], env=self.env,
+                          cwd=self.dir).returncode == 0:
+            return name
+        tar_path = write_busybox_rootfs(os.path.join(self.dir, "rootfs.tar"))
+        self.podman("import", tar_path, name)
+        os.unlink(tar_path)
+        return name
+
+    def run_container(self, name, command, **kwargs):
+        """podman run -d (see run_args); returns the container id."""
+        return self.podman(*run_args(name, command, **kwargs))
+
+    def remove_all_containers(self):
+        self.podman("rm", "-a", "-f", "-t", "0", check=False, timeout=60)

@@ -660,8 +660,9 @@ TEST_F(DockerSourceTest, ExecEventsDoNotCauseInspects) {
     engine_.emit_container_event(kHc, "exec_create: /bin/sh -c true");
     engine_.emit_container_event(kHc, "exec_start: /bin/sh -c true");
     engine_.emit_container_event(kHc, "exec_die", {{"exitCode", "0"}});
+    engine_.emit_container_event(kHc, "exec");  // Podman's spelling
   }
-  ASSERT_TRUE(wait([&] { return source_->status().events_seen == 30; }));
+  ASSERT_TRUE(wait([&] { return source_->status().events_seen == 40; }));
   settle();
   EXPECT_EQ(engine_.count("/containers/" + std::string(kHc)), inspects);
 }
