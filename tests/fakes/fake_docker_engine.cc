@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -20,7 +21,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 namespace ecssd::fakes {
 
@@ -296,8 +296,8 @@ void FakeDockerEngine::set_state(const std::string& id, const std::string& statu
   state["Running"] = status == "running" || status == "paused";
   state["Paused"] = status == "paused";
   if (status == "running" && !was_running) {
-    state["StartedAt"] = fmt::format("2026-11-25T09:{:02}:{:02}.000000000Z", (impl_->run_counter / 60) % 60,
-                                     impl_->run_counter % 60);
+    state["StartedAt"] =
+        fmt::format("2026-11-25T09:{:02}:{:02}.000000000Z", (impl_->run_counter / 60) % 60, impl_->run_counter % 60);
     ++impl_->run_counter;
   }
 }

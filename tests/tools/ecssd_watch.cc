@@ -7,10 +7,10 @@
 #include <iostream>
 #include <string>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
-#include <CLI/CLI.hpp>
 
 #include "common/clock.h"
 #include "common/duration.h"

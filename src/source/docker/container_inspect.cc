@@ -8,8 +8,8 @@
 #include <optional>
 #include <set>
 
-#include <boost/json/parse.hpp>
 #include <fmt/format.h>
+#include <boost/json/parse.hpp>
 
 #include "common/duration.h"
 #include "model/names.h"
@@ -25,8 +25,8 @@ constexpr std::string_view kClusterLabel = "com.amazonaws.ecs.cluster";
 
 // The attributes a SERVICE_ variable may set. Longest first: a suffix search
 // must see "_CHECK_HTTP_STATUS" before "_CHECK_HTTP".
-constexpr std::string_view kAttributes[] = {"CHECK_HTTP_STATUS", "CHECK_TIMEOUT", "CHECK_HTTP",
-                                            "IGNORE",            "TAGS",          "NAME"};
+constexpr std::string_view kAttributes[] = {
+    "CHECK_HTTP_STATUS", "CHECK_TIMEOUT", "CHECK_HTTP", "IGNORE", "TAGS", "NAME"};
 
 // --- tolerant JSON access: the engine's payload is input, any field may be
 // missing or of another type, and nothing here may throw.
@@ -365,16 +365,18 @@ class Extractor {
       if (networks && it != networks->end()) {
         chosen = &it->value();
       } else {
-        out_.notes.push_back(fmt::format("the container is not on network \"{}\" (it is on: {}); it has no container "
-                                         "address",
-                                         options_.network, names.empty() ? "none" : names));
+        out_.notes.push_back(
+            fmt::format("the container is not on network \"{}\" (it is on: {}); it has no container "
+                        "address",
+                        options_.network, names.empty() ? "none" : names));
       }
     } else if (networks && networks->size() == 1) {
       chosen = &networks->begin()->value();
     } else if (networks && networks->size() > 1) {
-      out_.notes.push_back(fmt::format("the container is on several networks ({}); pass --network to choose its "
-                                       "address",
-                                       names));
+      out_.notes.push_back(
+          fmt::format("the container is on several networks ({}); pass --network to choose its "
+                      "address",
+                      names));
     } else {
       chosen = settings;  // API < 1.21 had only the top-level fields
     }

@@ -50,11 +50,11 @@ Extraction extract_services(const boost::json::value& inspect, const ExtractOpti
 // What the source needs to know about one inspected container.
 struct InspectedContainer {
   std::string id;
-  std::string name;            // without the leading '/'
-  std::string status;          // State.Status: "running", "exited", "paused", ...
-  bool running = false;        // running and neither paused nor restarting
-  std::string health;          // State.Health.Status; "" without a health check
-  std::string started_at;      // State.StartedAt as sent: identifies one run
+  std::string name;        // without the leading '/'
+  std::string status;      // State.Status: "running", "exited", "paused", ...
+  bool running = false;    // running and neither paused nor restarting
+  std::string health;      // State.Health.Status; "" without a health check
+  std::string started_at;  // State.StartedAt as sent: identifies one run
   Extraction extraction;
 };
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -14,7 +15,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-#include <fmt/format.h>
 
 #include "common/backoff.h"
 #include "common/duration.h"
@@ -38,15 +38,16 @@ std::string short_id(std::string_view id) { return std::string(id.substr(0, 12))
 // Engine ids are hex; anything else is not put into a request path.
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
-  return std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-' || c == '.'; });
+  return std::all_of(id.begin(), id.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-' || c == '.'; });
 }
 
 // Actions that say nothing about whether a container serves: a health check's
 // exec_* events alone arrive every interval.
 bool is_noise(std::string_view action) {
-  static const std::set<std::string_view> kNoise = {"attach", "detach",  "resize",         "top",
-                                                    "export", "commit",  "copy",           "archive-path",
-                                                    "extract-to-dir", "mount", "unmount", "checkpoint"};
+  static const std::set<std::string_view> kNoise = {"attach",         "detach", "resize",  "top",
+                                                    "export",         "commit", "copy",    "archive-path",
+                                                    "extract-to-dir", "mount",  "unmount", "checkpoint"};
   return action.starts_with("exec") || kNoise.contains(action);  // Podman: "exec", "exec_died"
 }
 
@@ -105,68 +106,68 @@ common::Status validate(const DockerSourceOptions& o) {
 
 struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_context, DockerSourceOptions o, common::TimeSource& t, std::string path)
-      : io(io_context),
-        options(std::move(o)),
-        time(t),
-        socket_path(std::move(path)),
-        client(io_context.get_executor(), socket_path,
-               EngineLimits{options.request_timeout, options.max_response_bytes}),
-        backoff(options.backoff_base, options.backoff_cap),
-        retry_timer(io_context) {}
+      : io_(io_context),
+        options_(std::move(o)),
+        time_(t),
+        socket_path_(std::move(path)),
+        client_(io_context.get_executor(), socket_path_,
+                EngineLimits{options_.request_timeout, options_.max_response_bytes}),
+        backoff_(options_.backoff_base, options_.backoff_cap),
+        retry_timer_(io_context) {}
 
-  asio::io_context& io;
-  DockerSourceOptions options;
-  common::TimeSource& time;
-  std::string socket_path;
-  EngineClient client;
-  common::Backoff backoff;
-  asio::steady_timer retry_timer;
-  std::function<void()> on_change;
-  bool started = false;
-  bool stopped = false;
+  asio::io_context& io_;
+  DockerSourceOptions options_;
+  common::TimeSource& time_;
+  std::string socket_path_;
+  EngineClient client_;
+  common::Backoff backoff_;
+  asio::steady_timer retry_timer_;
+  std::function<void()> on_change_;
+  bool started_ = false;
+  bool stopped_ = false;
 
   // Connection.
-  Link link = Link::kStarting;
-  std::optional<ErrorCode> logged_error;  // the failure last logged while down
-  common::SteadyTime down_since{};
-  std::string prefix;  // "/v1.41"
-  std::shared_ptr<EngineStream> stream;
-  std::optional<common::Error> session_failure;
-  uint64_t session = 0;
-  int64_t last_event_nano = 0;   // engine clock
-  int64_t replay_floor = 0;      // last_event_nano when this session began: older events are replays
-  int64_t last_connect_unix = 0;  // our clock, when the last stream opened
+  Link link_ = Link::kStarting;
+  std::optional<ErrorCode> logged_error_;  // the failure last logged while down
+  common::SteadyTime down_since_{};
+  std::string prefix_;  // "/v1.41"
+  std::shared_ptr<EngineStream> stream_;
+  std::optional<common::Error> session_failure_;
+  uint64_t session_ = 0;
+  int64_t last_event_nano_ = 0;    // engine clock
+  int64_t replay_floor_ = 0;       // last_event_nano when this session began: older events are replays
+  int64_t last_connect_unix_ = 0;  // our clock, when the last stream opened
 
   // Containers.
-  std::map<std::string, Container> containers;
-  uint64_t event_seq = 0;
-  std::deque<std::string> queue;
-  size_t active = 0;
+  std::map<std::string, Container> containers_;
+  uint64_t event_seq_ = 0;
+  std::deque<std::string> queue_;
+  size_t active_ = 0;
 
   // Full listing.
-  bool resync_running = false;
-  bool listing_applied = false;
-  bool resync_again = false;
-  std::set<std::string> resync_waiting;  // running containers whose inspect the listing waits for
-  bool synced = false;
-  bool notify_pending = false;
-  DockerSourceStatus stats;
+  bool resync_running_ = false;
+  bool listing_applied_ = false;
+  bool resync_again_ = false;
+  std::set<std::string> resync_waiting_;  // running containers whose inspect the listing waits for
+  bool synced_ = false;
+  bool notify_pending_ = false;
+  DockerSourceStatus stats_;
 
   // --- snapshot
 
   std::vector<model::Service> published(const Container& c) const {
     if (!c.inspected || !c.running) return {};
     if (c.withdrawn_run && *c.withdrawn_run == c.started_at) return {};
-    if (!options.ignore_health && !c.health.empty() && c.health != "healthy") return {};
+    if (!options_.ignore_health && !c.health.empty() && c.health != "healthy") return {};
     return c.services;
   }
 
   void notify() {
-    if (!synced || !on_change || stopped || notify_pending) return;
-    notify_pending = true;
-    asio::post(io, [self = shared_from_this()] {
-      self->notify_pending = false;
-      if (!self->stopped && self->on_change) self->on_change();
+    if (!synced_ || !on_change_ || stopped_ || notify_pending_) return;
+    notify_pending_ = true;
+    asio::post(io_, [self = shared_from_this()] {
+      self->notify_pending_ = false;
+      if (!self->stopped_ && self->on_change_) self->on_change_();
     });
   }
 
@@ -174,8 +175,8 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
                       const std::vector<model::Service>& after, std::string_view reason) {
     if (before == after) return;
     if (after.empty()) {
-      log::info("container withdrawn", {{"container", short_id(id)}, {"name", c.name}, {"services", describe(before)},
-                                         {"reason", reason}});
+      log::info("container withdrawn",
+                {{"container", short_id(id)}, {"name", c.name}, {"services", describe(before)}, {"reason", reason}});
     } else if (before.empty()) {
       log::info("container published", {{"container", short_id(id)}, {"name", c.name}, {"services", describe(after)}});
     } else {
@@ -188,105 +189,110 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
   // --- connection lifecycle
 
   std::string events_target() const {
-    std::string target = prefix + "/events?filters=" + boost::urls::encode(kEventFilter, boost::urls::unreserved_chars);
-    if (last_event_nano > 0) {
-      target += fmt::format("&since={}.{:09}", last_event_nano / 1'000'000'000, last_event_nano % 1'000'000'000);
-    } else if (last_connect_unix > 0) {
-      target += fmt::format("&since={}", last_connect_unix - 1);
+    std::string target =
+        prefix_ + "/events?filters=" + boost::urls::encode(kEventFilter, boost::urls::unreserved_chars);
+    if (last_event_nano_ > 0) {
+      target += fmt::format("&since={}.{:09}", last_event_nano_ / 1'000'000'000, last_event_nano_ % 1'000'000'000);
+    } else if (last_connect_unix_ > 0) {
+      target += fmt::format("&since={}", last_connect_unix_ - 1);
     }
     return target;
   }
 
   void begin_session(std::shared_ptr<EngineStream> s, const std::string& api_version, const std::string& engine) {
-    ++session;
-    replay_floor = last_event_nano;
-    stream = std::move(s);
-    session_failure.reset();
-    queue.clear();
-    for (auto& [id, c] : containers) {
+    ++session_;
+    replay_floor_ = last_event_nano_;
+    stream_ = std::move(s);
+    session_failure_.reset();
+    queue_.clear();
+    for (auto& [id, c] : containers_) {
       c.inflight = false;
       c.queued = false;
       ++c.gen;  // results of the old session's requests may predate missed events
     }
-    resync_waiting.clear();
-    resync_running = false;
-    listing_applied = false;
-    resync_again = false;
-    if (link == Link::kDown) {
-      ++stats.reconnects;
-      auto down = std::chrono::duration_cast<std::chrono::milliseconds>(time.steady_now() - down_since);
-      log::info("Docker engine reconnected", {{"socket", socket_path}, {"api_version", api_version},
-                                              {"engine", engine}, {"down_for", common::format_duration(down)}});
+    resync_waiting_.clear();
+    resync_running_ = false;
+    listing_applied_ = false;
+    resync_again_ = false;
+    if (link_ == Link::kDown) {
+      ++stats_.reconnects;
+      auto down = std::chrono::duration_cast<std::chrono::milliseconds>(time_.steady_now() - down_since_);
+      log::info("Docker engine reconnected", {{"socket", socket_path_},
+                                              {"api_version", api_version},
+                                              {"engine", engine},
+                                              {"down_for", common::format_duration(down)}});
     } else {
-      log::info("Docker engine connected", {{"socket", socket_path}, {"api_version", api_version}, {"engine", engine}});
+      log::info("Docker engine connected",
+                {{"socket", socket_path_}, {"api_version", api_version}, {"engine", engine}});
     }
-    link = Link::kUp;
-    logged_error.reset();
-    stats.connected = true;
-    stats.api_version = api_version;
-    stats.engine = engine;
-    backoff.reset();
-    last_connect_unix =
-        std::chrono::duration_cast<std::chrono::seconds>(time.system_now().time_since_epoch()).count();
+    link_ = Link::kUp;
+    logged_error_.reset();
+    stats_.connected = true;
+    stats_.api_version = api_version;
+    stats_.engine = engine;
+    backoff_.reset();
+    last_connect_unix_ =
+        std::chrono::duration_cast<std::chrono::seconds>(time_.system_now().time_since_epoch()).count();
   }
 
   void end_session(const common::Error& error) {
-    stats.connected = false;
-    stats.last_error = error.message;
-    stream.reset();
-    if (link != Link::kDown) {
-      log::warn(link == Link::kUp ? "lost the Docker engine; reconnecting with backoff"
-                                  : "cannot reach the Docker engine; retrying with backoff",
-                {{"socket", socket_path}, {"error", error.message}});
-      down_since = time.steady_now();
-      link = Link::kDown;
-      logged_error = error.code;
-    } else if (logged_error != error.code) {
-      log::warn("the Docker engine is still unreachable", {{"socket", socket_path}, {"error", error.message}});
-      logged_error = error.code;
+    stats_.connected = false;
+    stats_.last_error = error.message;
+    stream_.reset();
+    if (link_ != Link::kDown) {
+      log::warn(link_ == Link::kUp ? "lost the Docker engine; reconnecting with backoff"
+                                   : "cannot reach the Docker engine; retrying with backoff",
+                {{"socket", socket_path_}, {"error", error.message}});
+      down_since_ = time_.steady_now();
+      link_ = Link::kDown;
+      logged_error_ = error.code;
+    } else if (logged_error_ != error.code) {
+      log::warn("the Docker engine is still unreachable", {{"socket", socket_path_}, {"error", error.message}});
+      logged_error_ = error.code;
     } else {
-      log::debug("the Docker engine is still unreachable", {{"error", error.message}, {"attempt", backoff.attempts()}});
+      log::debug("the Docker engine is still unreachable",
+                 {{"error", error.message}, {"attempt", backoff_.attempts()}});
     }
   }
 
   // Ends the current session from outside its reader (a failed list or inspect).
   void fail_session(common::Error error) {
-    if (!stream) return;
-    if (!session_failure) session_failure = std::move(error);
-    stream->close();
+    if (!stream_) return;
+    if (!session_failure_) session_failure_ = std::move(error);
+    stream_->close();
   }
 
   // --- inspects
 
   void schedule_inspect(const std::string& id) {
-    auto it = containers.find(id);
-    if (it == containers.end()) return;
+    auto it = containers_.find(id);
+    if (it == containers_.end()) return;
     Container& c = it->second;
     // In flight: its completion sees the generation moved and asks again.
     if (c.inflight || c.queued) return;
     c.queued = true;
-    queue.push_back(id);
+    queue_.push_back(id);
     pump();
   }
 
   void pump() {
-    while (active < options.max_concurrent_inspects && !queue.empty() && !stopped) {
-      std::string id = std::move(queue.front());
-      queue.pop_front();
-      auto it = containers.find(id);
-      if (it == containers.end()) continue;
+    while (active_ < options_.max_concurrent_inspects && !queue_.empty() && !stopped_) {
+      std::string id = std::move(queue_.front());
+      queue_.pop_front();
+      auto it = containers_.find(id);
+      if (it == containers_.end()) continue;
       Container& c = it->second;
       c.queued = false;
       c.inflight = true;
-      ++active;
-      ++stats.inspects;
-      spawn(inspect_task(shared_from_this(), id, c.gen, session));
+      ++active_;
+      ++stats_.inspects;
+      spawn(inspect_task(shared_from_this(), id, c.gen, session_));
     }
   }
 
   void done_waiting(const std::string& id) {
-    resync_waiting.erase(id);
-    if (resync_running && listing_applied && resync_waiting.empty()) finish_resync();
+    resync_waiting_.erase(id);
+    if (resync_running_ && listing_applied_ && resync_waiting_.empty()) finish_resync();
   }
 
   void apply_inspect(const std::string& id, Container& c, InspectedContainer info) {
@@ -301,7 +307,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     c.inspected = true;
     for (const auto& r : info.extraction.rejections) {
       if (!c.logged.insert(r.field + '\n' + r.reason).second) continue;
-      ++stats.rejections_logged;
+      ++stats_.rejections_logged;
       log::warn("ignoring service variable",
                 {{"container", short_id(id)}, {"name", c.name}, {"variable", r.field}, {"reason", r.reason}});
     }
@@ -314,16 +320,16 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     log_transition(id, c, before, after, reason);
   }
 
-  static Task<void> inspect_task(std::shared_ptr<Impl> self, std::string id, uint64_t gen, uint64_t session) {
-    auto r = co_await self->client.get(self->prefix + "/containers/" + id + "/json");
-    --self->active;
-    if (self->stopped) co_return;
-    if (session != self->session) {
+  static Task<void> inspect_task(std::shared_ptr<Impl> self, std::string id, uint64_t gen, uint64_t session_id) {
+    auto r = co_await self->client_.get(self->prefix_ + "/containers/" + id + "/json");
+    --self->active_;
+    if (self->stopped_) co_return;
+    if (session_id != self->session_) {
       self->pump();
       co_return;
     }
-    auto it = self->containers.find(id);
-    if (it == self->containers.end()) {  // destroyed meanwhile
+    auto it = self->containers_.find(id);
+    if (it == self->containers_.end()) {  // destroyed meanwhile
       self->done_waiting(id);
       self->pump();
       co_return;
@@ -331,7 +337,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     Container& c = it->second;
     c.inflight = false;
     if (c.gen != gen) {
-      ++self->stats.stale_inspects;
+      ++self->stats_.stale_inspects;
       log::debug("dropping an inspect older than the last event", {{"container", short_id(id)}});
       self->schedule_inspect(id);
       self->pump();
@@ -347,7 +353,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     } else if (r->status == 404) {
       auto before = self->published(c);
       std::string name = c.name;
-      self->containers.erase(it);
+      self->containers_.erase(it);
       if (!before.empty()) {
         log::info("container withdrawn",
                   {{"container", short_id(id)}, {"name", name}, {"services", describe(before)}, {"reason", "gone"}});
@@ -363,7 +369,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
       log::warn("cannot inspect container; keeping its last known state",
                 {{"container", short_id(id)}, {"error", message}});
     } else {
-      auto info = parse_inspect(r->body, ExtractOptions{self->options.network});
+      auto info = parse_inspect(r->body, ExtractOptions{self->options_.network});
       if (!info.ok()) {
         log::warn("cannot read container inspect; keeping its last known state",
                   {{"container", short_id(id)}, {"error", info.error().message}});
@@ -378,19 +384,19 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
   // --- full listing
 
   void start_resync() {
-    if (resync_running) {
-      resync_again = true;
+    if (resync_running_) {
+      resync_again_ = true;
       return;
     }
-    resync_running = true;
-    listing_applied = false;
-    spawn(resync_task(shared_from_this(), session));
+    resync_running_ = true;
+    listing_applied_ = false;
+    spawn(resync_task(shared_from_this(), session_));
   }
 
-  static Task<void> resync_task(std::shared_ptr<Impl> self, uint64_t session) {
-    uint64_t seq0 = self->event_seq;
-    auto r = co_await self->client.get(self->prefix + "/containers/json?all=1");
-    if (self->stopped || session != self->session) co_return;
+  static Task<void> resync_task(std::shared_ptr<Impl> self, uint64_t session_id) {
+    uint64_t seq0 = self->event_seq_;
+    auto r = co_await self->client_.get(self->prefix_ + "/containers/json?all=1");
+    if (self->stopped_ || session_id != self->session_) co_return;
     if (!r.ok()) {
       self->fail_session(r.error());
       co_return;
@@ -405,7 +411,8 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     boost::system::error_code ec;
     json::value list = json::parse(r->body, ec);
     if (ec || !list.is_array()) {
-      self->fail_session(common::make_error(ErrorCode::kProtocol, "GET /containers/json: the answer is not a JSON array"));
+      self->fail_session(
+          common::make_error(ErrorCode::kProtocol, "GET /containers/json: the answer is not a JSON array"));
       co_return;
     }
     self->apply_listing(list.get_array(), seq0);
@@ -420,34 +427,36 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
       if (!id || !id->is_string() || !valid_id(id->get_string())) continue;
       std::string state, name;
       if (const auto* s = o->if_contains("State"); s && s->is_string()) state = std::string(s->get_string());
-      if (const auto* n = o->if_contains("Names"); n && n->is_array() && !n->get_array().empty() &&
-                                                   n->get_array()[0].is_string()) {
+      if (const auto* n = o->if_contains("Names");
+          n && n->is_array() && !n->get_array().empty() && n->get_array()[0].is_string()) {
         name = std::string(n->get_array()[0].get_string());
         if (!name.empty() && name.front() == '/') name.erase(0, 1);
       }
       listed.emplace(std::string(id->get_string()), std::make_pair(std::move(state), std::move(name)));
     }
     // Gone from the list and no event since the list was asked for: gone.
-    for (auto it = containers.begin(); it != containers.end();) {
+    for (auto it = containers_.begin(); it != containers_.end();) {
       if (listed.contains(it->first) || it->second.last_event_seq > seq0) {
         ++it;
         continue;
       }
       auto before = published(it->second);
       if (!before.empty()) {
-        log::info("container withdrawn", {{"container", short_id(it->first)}, {"name", it->second.name},
-                                          {"services", describe(before)}, {"reason", "not listed"}});
+        log::info("container withdrawn", {{"container", short_id(it->first)},
+                                          {"name", it->second.name},
+                                          {"services", describe(before)},
+                                          {"reason", "not listed"}});
         notify();
       }
-      it = containers.erase(it);
+      it = containers_.erase(it);
     }
     for (auto& [id, entry] : listed) {
-      auto [it, inserted] = containers.try_emplace(id);
+      auto [it, inserted] = containers_.try_emplace(id);
       Container& c = it->second;
       if (c.name.empty()) c.name = entry.second;
       if (c.last_event_seq > seq0) continue;  // a newer event already asked for an inspect
       if (entry.first == "running") {
-        resync_waiting.insert(id);
+        resync_waiting_.insert(id);
         schedule_inspect(id);
       } else {
         auto before = published(c);
@@ -455,25 +464,25 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
         log_transition(id, c, before, published(c), entry.first);
       }
     }
-    listing_applied = true;
-    if (resync_waiting.empty()) finish_resync();
+    listing_applied_ = true;
+    if (resync_waiting_.empty()) finish_resync();
   }
 
   void finish_resync() {
-    resync_running = false;
-    listing_applied = false;
-    ++stats.resyncs;
+    resync_running_ = false;
+    listing_applied_ = false;
+    ++stats_.resyncs;
     size_t published_count = 0;
-    for (const auto& [id, c] : containers) published_count += published(c).size();
-    if (!synced) {
-      log::info("Docker containers listed", {{"containers", containers.size()}, {"services", published_count}});
+    for (const auto& [id, c] : containers_) published_count += published(c).size();
+    if (!synced_) {
+      log::info("Docker containers listed", {{"containers", containers_.size()}, {"services", published_count}});
     } else {
-      log::debug("Docker containers relisted", {{"containers", containers.size()}, {"services", published_count}});
+      log::debug("Docker containers relisted", {{"containers", containers_.size()}, {"services", published_count}});
     }
-    synced = true;
+    synced_ = true;
     notify();
-    if (resync_again) {
-      resync_again = false;
+    if (resync_again_) {
+      resync_again_ = false;
       start_resync();
     }
   }
@@ -481,20 +490,20 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
   // --- events
 
   void handle_event(const EngineEvent& ev) {
-    ++stats.events_seen;
-    last_event_nano = std::max(last_event_nano, ev.time_nano);
+    ++stats_.events_seen;
+    last_event_nano_ = std::max(last_event_nano_, ev.time_nano);
     if (!ev.type.empty() && ev.type != "container") return;
     if (!valid_id(ev.id)) return;
     std::string_view action = ev.base_action();
     if (is_noise(action)) return;
-    uint64_t seq = ++event_seq;
+    uint64_t seq = ++event_seq_;
     // since= replays events already handled before the reconnect: they only
     // ask for an inspect, so a container that died and came back long ago
     // does not blink out while the replay passes its old die.
-    const bool replayed = ev.time_nano != 0 && ev.time_nano <= replay_floor;
+    const bool replayed = ev.time_nano != 0 && ev.time_nano <= replay_floor_;
     log::debug("Docker event", {{"container", short_id(ev.id)}, {"action", ev.action}, {"replayed", replayed}});
     if (replayed) {
-      if (auto it = containers.find(ev.id); it != containers.end()) {
+      if (auto it = containers_.find(ev.id); it != containers_.end()) {
         ++it->second.gen;
         it->second.last_event_seq = seq;
         schedule_inspect(ev.id);
@@ -502,20 +511,21 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     if (action == "destroy" || action == "remove") {
-      auto it = containers.find(ev.id);
-      if (it == containers.end()) return;
+      auto it = containers_.find(ev.id);
+      if (it == containers_.end()) return;
       auto before = published(it->second);
       std::string name = it->second.name;
-      containers.erase(it);
+      containers_.erase(it);
       if (!before.empty()) {
-        log::info("container withdrawn",
-                  {{"container", short_id(ev.id)}, {"name", name}, {"services", describe(before)}, {"reason", ev.action}});
+        log::info(
+            "container withdrawn",
+            {{"container", short_id(ev.id)}, {"name", name}, {"services", describe(before)}, {"reason", ev.action}});
         notify();
       }
       done_waiting(ev.id);
       return;
     }
-    auto [it, inserted] = containers.try_emplace(ev.id);
+    auto [it, inserted] = containers_.try_emplace(ev.id);
     Container& c = it->second;
     ++c.gen;
     c.last_event_seq = seq;
@@ -546,7 +556,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
   }
 
   static Task<common::Status> session_task(std::shared_ptr<Impl> self) {
-    auto ping = co_await self->client.get("/_ping");
+    auto ping = co_await self->client_.get("/_ping");
     if (!ping.ok()) co_return ping.error();
     if (ping->status != 200) {
       co_return common::transient_error(
@@ -555,48 +565,48 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     }
     auto version = negotiate_api_version(ping->api_version);
     if (!version.ok()) co_return version.error();
-    if (self->stopped) co_return common::make_error(ErrorCode::kCancelled, "stopped");
-    self->prefix = version->prefix();
-    auto opened = co_await self->client.stream(self->events_target());
+    if (self->stopped_) co_return common::make_error(ErrorCode::kCancelled, "stopped");
+    self->prefix_ = version->prefix();
+    auto opened = co_await self->client_.stream(self->events_target());
     if (!opened.ok()) co_return opened.error();
     std::shared_ptr<EngineStream> s = *opened;
-    if (self->stopped) {
+    if (self->stopped_) {
       s->close();
       co_return common::make_error(ErrorCode::kCancelled, "stopped");
     }
     self->begin_session(s, version->to_string(), ping->server);
     self->start_resync();
 
-    EventDecoder decoder(self->options.max_event_bytes);
+    EventDecoder decoder(self->options_.max_event_bytes);
     EventDecoder::Output out;
     while (true) {
       auto piece = co_await s->read_some();
       if (!piece.ok()) {
-        if (self->session_failure) co_return *self->session_failure;
+        if (self->session_failure_) co_return *self->session_failure_;
         co_return piece.error();
       }
       out.events.clear();
       out.errors.clear();
       decoder.feed(*piece, out);
       for (const auto& e : out.errors) {
-        ++self->stats.malformed_events;
+        ++self->stats_.malformed_events;
         log::warn("skipping a malformed Docker event", {{"error", e}});
       }
       for (const auto& ev : out.events) {
-        if (self->stopped) break;
+        if (self->stopped_) break;
         self->handle_event(ev);
       }
     }
   }
 
   static Task<void> run_task(std::shared_ptr<Impl> self) {
-    while (!self->stopped) {
+    while (!self->stopped_) {
       common::Status st = co_await session_task(self);
-      if (self->stopped) break;
+      if (self->stopped_) break;
       self->end_session(st.error());
-      self->retry_timer.expires_after(self->backoff.next());
+      self->retry_timer_.expires_after(self->backoff_.next());
       boost::system::error_code ec;
-      co_await self->retry_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await self->retry_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 
@@ -604,7 +614,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
   // should something (allocation) do so, the session restarts instead of the
   // source dying silently.
   void spawn(Task<void> task) {
-    asio::co_spawn(io, std::move(task), [weak = weak_from_this()](std::exception_ptr e) {
+    asio::co_spawn(io_, std::move(task), [weak = weak_from_this()](std::exception_ptr e) {
       if (!e) return;
       auto self = weak.lock();
       std::string what = "unknown exception";
@@ -620,7 +630,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void start_run() {
-    asio::co_spawn(io, run_task(shared_from_this()), [weak = weak_from_this()](std::exception_ptr e) {
+    asio::co_spawn(io_, run_task(shared_from_this()), [weak = weak_from_this()](std::exception_ptr e) {
       if (!e) return;
       auto self = weak.lock();
       std::string what = "unknown exception";
@@ -631,8 +641,8 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
       } catch (...) {
       }
       log::error("internal error in the Docker source; restarting it", {{"error", what}});
-      if (self && !self->stopped) {
-        self->stream.reset();
+      if (self && !self->stopped_) {
+        self->stream_.reset();
         self->start_run();
       }
     });
@@ -648,42 +658,42 @@ DockerSource::DockerSource(asio::io_context& io, DockerSourceOptions options, co
 DockerSource::~DockerSource() { stop(); }
 
 void DockerSource::start(std::function<void()> on_change) {
-  if (impl_->started || impl_->stopped) return;
-  impl_->started = true;
-  impl_->on_change = std::move(on_change);
+  if (impl_->started_ || impl_->stopped_) return;
+  impl_->started_ = true;
+  impl_->on_change_ = std::move(on_change);
   impl_->start_run();
 }
 
 void DockerSource::stop() {
-  if (impl_->stopped) return;
-  impl_->stopped = true;
-  impl_->retry_timer.cancel();
-  if (impl_->stream) impl_->stream->close();
-  impl_->client.cancel_all();
-  impl_->queue.clear();
-  impl_->on_change = nullptr;
+  if (impl_->stopped_) return;
+  impl_->stopped_ = true;
+  impl_->retry_timer_.cancel();
+  if (impl_->stream_) impl_->stream_->close();
+  impl_->client_.cancel_all();
+  impl_->queue_.clear();
+  impl_->on_change_ = nullptr;
 }
 
 std::vector<model::Service> DockerSource::services() const {
   std::vector<model::Service> out;
-  for (const auto& [id, c] : impl_->containers) {
+  for (const auto& [id, c] : impl_->containers_) {
     auto p = impl_->published(c);
     out.insert(out.end(), std::make_move_iterator(p.begin()), std::make_move_iterator(p.end()));
   }
   return out;
 }
 
-bool DockerSource::synced() const { return impl_->synced; }
+bool DockerSource::synced() const { return impl_->synced_; }
 
 void DockerSource::resync() {
-  if (!impl_->started || impl_->stopped || !impl_->stream) return;  // a reconnect relists anyway
+  if (!impl_->started_ || impl_->stopped_ || !impl_->stream_) return;  // a reconnect relists anyway
   impl_->start_resync();
 }
 
 DockerSourceStatus DockerSource::status() const {
-  DockerSourceStatus s = impl_->stats;
-  s.synced = impl_->synced;
-  s.containers = impl_->containers.size();
+  DockerSourceStatus s = impl_->stats_;
+  s.synced = impl_->synced_;
+  s.containers = impl_->containers_.size();
   return s;
 }
 

@@ -45,19 +45,19 @@ struct DockerSourceOptions {
 common::Status validate(const DockerSourceOptions& options);
 
 struct DockerSourceStatus {
-  bool connected = false;       // the event stream is open
-  bool synced = false;          // a full listing has completed at least once
-  std::string api_version;      // in use, e.g. "1.41"; empty before the first ping
-  std::string engine;           // the engine's Server header, e.g. "Docker/20.10.24 (linux)"
-  uint64_t events_seen = 0;     // decoded events (every type and action)
+  bool connected = false;    // the event stream is open
+  bool synced = false;       // a full listing has completed at least once
+  std::string api_version;   // in use, e.g. "1.41"; empty before the first ping
+  std::string engine;        // the engine's Server header, e.g. "Docker/20.10.24 (linux)"
+  uint64_t events_seen = 0;  // decoded events (every type and action)
   uint64_t malformed_events = 0;
   uint64_t reconnects = 0;      // successful connections after the first
   uint64_t resyncs = 0;         // completed full listings
   uint64_t inspects = 0;        // inspect requests sent
   uint64_t stale_inspects = 0;  // inspect results dropped for a newer event
   uint64_t rejections_logged = 0;
-  size_t containers = 0;        // containers known (any state)
-  std::string last_error;       // why the engine was last unreachable
+  size_t containers = 0;   // containers known (any state)
+  std::string last_error;  // why the engine was last unreachable
 };
 
 class DockerSource final : public Source {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -11,7 +12,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
-#include <fmt/format.h>
 
 #include "common/duration.h"
 #include "source/docker/event_decoder.h"
@@ -88,9 +88,9 @@ common::Error io_error(const beast::error_code& ec, const EngineConnection& conn
 common::Error connect_error(const beast::error_code& ec, const EngineConnection& conn, std::string_view path,
                             std::chrono::milliseconds timeout) {
   if (ec == beast::error::timeout) {
-    return common::transient_error(ErrorCode::kTimeout,
-                                   fmt::format("cannot connect to the Docker engine at unix://{}: no answer within {}",
-                                               path, common::format_duration(timeout)));
+    return common::transient_error(
+        ErrorCode::kTimeout, fmt::format("cannot connect to the Docker engine at unix://{}: no answer within {}", path,
+                                         common::format_duration(timeout)));
   }
   if (ec == asio::error::operation_aborted || conn.cancelled) {
     return common::make_error(ErrorCode::kCancelled, "connect: cancelled");
@@ -101,8 +101,8 @@ common::Error connect_error(const beast::error_code& ec, const EngineConnection&
                                           "socket's group?)",
                                           path, ec.message()));
   }
-  return common::transient_error(ErrorCode::kUnavailable,
-                                 fmt::format("cannot connect to the Docker engine at unix://{}: {}", path, ec.message()));
+  return common::transient_error(
+      ErrorCode::kUnavailable, fmt::format("cannot connect to the Docker engine at unix://{}: {}", path, ec.message()));
 }
 
 http::request<http::empty_body> make_request(const std::string& target) {
@@ -260,8 +260,8 @@ Task<common::Result<std::shared_ptr<EngineStream>>> EngineClient::stream(std::st
     r.status = status;
     if (auto piece = co_await read_piece(state); piece.ok()) r.body = std::move(*piece);
     conn.close();
-    std::string message = fmt::format("GET {}: the Docker engine answered {}: {}", describe_target(target), status,
-                                      r.error_message());
+    std::string message =
+        fmt::format("GET {}: the Docker engine answered {}: {}", describe_target(target), status, r.error_message());
     if (status >= 500) co_return common::transient_error(ErrorCode::kUnavailable, message);
     co_return common::make_error(ErrorCode::kProtocol, message);
   }

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 namespace ecssd::source {
 namespace {

@@ -1,7 +1,7 @@
 #include "source/docker/container_inspect.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "test_util.h"
 
@@ -33,7 +33,8 @@ json::object base() {
     "Config": {"Env": [], "Labels": {}, "ExposedPorts": {}},
     "HostConfig": {"NetworkMode": "default"},
     "NetworkSettings": {"Ports": {}, "Networks": {"bridge": {"IPAddress": "172.17.0.9", "GlobalIPv6Address": ""}}}
-  })").as_object();
+  })")
+      .as_object();
 }
 
 void set_env(json::object& o, std::initializer_list<std::string_view> env) {
@@ -205,7 +206,8 @@ TEST(Extract, ServiceNameNeedsExactlyOnePortNumber) {
   EXPECT_TRUE(e.services.empty());
   ASSERT_EQ(e.rejections.size(), 1u);
   EXPECT_EQ(e.rejections[0].field, "SERVICE_NAME");
-  EXPECT_NE(e.rejections[0].reason.find("several ports (8080/tcp, 8080/udp, 9090/tcp)"), std::string::npos) << e.rejections[0].reason;
+  EXPECT_NE(e.rejections[0].reason.find("several ports (8080/tcp, 8080/udp, 9090/tcp)"), std::string::npos)
+      << e.rejections[0].reason;
   EXPECT_NE(e.rejections[0].reason.find("SERVICE_<port>_NAME"), std::string::npos);
 }
 
@@ -258,12 +260,12 @@ TEST(Extract, FirstIpv4BindingWinsElseTheFirst) {
 
 TEST(Extract, ChecksTagsAndEcsLabels) {
   auto o = base();
-  set_env(o, {"SERVICE_80_NAME=web", "SERVICE_81_NAME=admin", "SERVICE_CHECK_HTTP=/health",
-              "SERVICE_CHECK_TIMEOUT=3s", "SERVICE_81_CHECK_HTTP=/admin/ping", "SERVICE_81_CHECK_HTTP_STATUS=200-299",
-              "SERVICE_81_TAGS= x , ,y", "SERVICE_TAGS=all"});
-  o["Config"].as_object()["Labels"] = json::object{
-      {"com.amazonaws.ecs.task-arn", "arn:aws:ecs:us-east-1:123456789012:task/c/abc"},
-      {"com.amazonaws.ecs.cluster", "c"}};
+  set_env(o, {"SERVICE_80_NAME=web", "SERVICE_81_NAME=admin", "SERVICE_CHECK_HTTP=/health", "SERVICE_CHECK_TIMEOUT=3s",
+              "SERVICE_81_CHECK_HTTP=/admin/ping", "SERVICE_81_CHECK_HTTP_STATUS=200-299", "SERVICE_81_TAGS= x , ,y",
+              "SERVICE_TAGS=all"});
+  o["Config"].as_object()["Labels"] =
+      json::object{{"com.amazonaws.ecs.task-arn", "arn:aws:ecs:us-east-1:123456789012:task/c/abc"},
+                   {"com.amazonaws.ecs.cluster", "c"}};
   auto e = extract(o);
   EXPECT_TRUE(e.rejections.empty());
   ASSERT_EQ(e.services.size(), 2u);
@@ -305,21 +307,11 @@ TEST(Extract, NameValidation) {
     bool ok;
   };
   const Case cases[] = {
-      {"SERVICE_80_NAME=web", true},
-      {"SERVICE_80_NAME=_calc._tcp", true},
-      {"SERVICE_80_NAME=a.b-c.d1", true},
-      {"SERVICE_80_NAME=", false},
-      {"SERVICE_80_NAME=web.", false},
-      {"SERVICE_80_NAME=.web", false},
-      {"SERVICE_80_NAME=we..b", false},
-      {"SERVICE_80_NAME=-web", false},
-      {"SERVICE_80_NAME=web_1", false},
-      {"SERVICE_80_NAME=_", false},
-      {"SERVICE_80_NAME=caf\xc3\xa9", false},
-      {"SERVICE_0_NAME=web", false},
-      {"SERVICE_65536_NAME=web", false},
-      {"SERVICE__NAME=web", false},
-      {"SERVICE_-1_NAME=web", false},
+      {"SERVICE_80_NAME=web", true},     {"SERVICE_80_NAME=_calc._tcp", true},   {"SERVICE_80_NAME=a.b-c.d1", true},
+      {"SERVICE_80_NAME=", false},       {"SERVICE_80_NAME=web.", false},        {"SERVICE_80_NAME=.web", false},
+      {"SERVICE_80_NAME=we..b", false},  {"SERVICE_80_NAME=-web", false},        {"SERVICE_80_NAME=web_1", false},
+      {"SERVICE_80_NAME=_", false},      {"SERVICE_80_NAME=caf\xc3\xa9", false}, {"SERVICE_0_NAME=web", false},
+      {"SERVICE_65536_NAME=web", false}, {"SERVICE__NAME=web", false},           {"SERVICE_-1_NAME=web", false},
       {"SERVICE_65535_NAME=web", true},
   };
   for (const auto& c : cases) {

@@ -1,9 +1,9 @@
 #include "source/docker/docker_source.h"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 
 #include "fakes/fake_docker_engine.h"
 #include "test_util.h"
@@ -26,8 +26,7 @@ constexpr const char* kPweb = "b44b0502dd365b3bba000b82ba1fd23759638d141413348d3
 constexpr const char* kCrash = "bd6ec864844656321fe8e7711bb016a3a9b71190ce93a6fc28514f6cdcf38adf";
 
 // A host-network container declaring SERVICE_<port>_NAME=<service>.
-json::object hostnet_container(const std::string& id, const std::string& name, const std::string& service,
-                               int port) {
+json::object hostnet_container(const std::string& id, const std::string& name, const std::string& service, int port) {
   auto o = json::parse(fixture("docker-20.10/inspect-hostnet.json")).as_object();
   o["Id"] = id;
   o["Name"] = "/" + name;
@@ -70,7 +69,9 @@ class DockerSourceTest : public ::testing::Test {
   }
   void start_source() { start_source(options()); }
 
-  bool wait(const std::function<bool()>& f, std::chrono::milliseconds limit = 3000ms) { return run_until(io_, f, limit); }
+  bool wait(const std::function<bool()>& f, std::chrono::milliseconds limit = 3000ms) {
+    return run_until(io_, f, limit);
+  }
 
   // Synced, and the (posted) change notification delivered.
   bool wait_synced() {
@@ -96,8 +97,9 @@ class DockerSourceTest : public ::testing::Test {
 };
 
 TEST_F(DockerSourceTest, StartUpListsAndInspectsEveryFixture) {
-  for (const char* f : {"docker-20.10/inspect-web-multi.json", "docker-20.10/inspect-hostnet.json",
-                        "docker-20.10/inspect-hc.json", "docker-20.10/inspect-bad.json", "podman-4.3/inspect-pweb.json"}) {
+  for (const char* f :
+       {"docker-20.10/inspect-web-multi.json", "docker-20.10/inspect-hostnet.json", "docker-20.10/inspect-hc.json",
+        "docker-20.10/inspect-bad.json", "podman-4.3/inspect-pweb.json"}) {
     engine_.put_json(fixture(f));
   }
   engine_.start();
@@ -119,8 +121,7 @@ TEST_F(DockerSourceTest, StartUpListsAndInspectsEveryFixture) {
   EXPECT_EQ(reqs[0].target, "/_ping");
   EXPECT_EQ(reqs[1].path, "/events");
   EXPECT_EQ(reqs[1].target.substr(0, 13), "/v1.41/events");
-  EXPECT_NE(reqs[1].query.find("filters=%7B%22type%22%3A%5B%22container%22%5D%7D"), std::string::npos)
-      << reqs[1].query;
+  EXPECT_NE(reqs[1].query.find("filters=%7B%22type%22%3A%5B%22container%22%5D%7D"), std::string::npos) << reqs[1].query;
   EXPECT_EQ(reqs[1].query.find("since="), std::string::npos);
   EXPECT_EQ(reqs[2].target, "/v1.41/containers/json?all=1");
   EXPECT_EQ(engine_.count("/containers/"), 1u + 5u);
@@ -435,8 +436,9 @@ TEST_F(DockerSourceTest, ReplayedOldEventsDoNotMakeARunningContainerBlink) {
   size_t inspects = engine_.count("/containers/" + id_of(1));
   // The engine replays both (since= is inclusive).
   auto old = [&](const char* action, int64_t t) {
-    return fmt::format(R"({{"Type":"container","Action":"{}","Actor":{{"ID":"{}","Attributes":{{"name":"one"}}}},"time":{},"timeNano":{}}})",
-                       action, id_of(1), t / 1'000'000'000, t);
+    return fmt::format(
+        R"({{"Type":"container","Action":"{}","Actor":{{"ID":"{}","Attributes":{{"name":"one"}}}},"time":{},"timeNano":{}}})",
+        action, id_of(1), t / 1'000'000'000, t);
   };
   engine_.emit(old("die", die_time));
   engine_.emit(old("start", start_time));
@@ -535,8 +537,9 @@ TEST_F(DockerSourceTest, RejectionsAreLoggedOncePerContainerLifetime) {
   }
   ASSERT_EQ(lines.size(), 3u) << log;
   for (const char* v : {"SERVICE_abc_NAME", "SERVICE_80_NAME", "SERVICE_99999_NAME"}) {
-    auto it = std::find_if(lines.begin(), lines.end(),
-                           [&](const std::string& l) { return l.find(std::string("variable=") + v) != std::string::npos; });
+    auto it = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.find(std::string("variable=") + v) != std::string::npos;
+    });
     ASSERT_NE(it, lines.end()) << v;
     EXPECT_NE(it->find("container=f4eb308cc6c7"), std::string::npos) << *it;
     EXPECT_NE(it->find("name=bad"), std::string::npos) << *it;

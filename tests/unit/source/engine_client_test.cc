@@ -1,8 +1,8 @@
 #include "source/docker/engine_client.h"
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include "fakes/fake_docker_engine.h"
 #include "source/docker/event_decoder.h"
@@ -24,7 +24,9 @@ class EngineClientTest : public ::testing::Test {
     engine_.put_json(fixture("docker-20.10/inspect-web-multi.json"));
   }
 
-  EngineClient client(EngineLimits limits = {}) { return EngineClient(io_.get_executor(), engine_.socket_path(), limits); }
+  EngineClient client(EngineLimits limits = {}) {
+    return EngineClient(io_.get_executor(), engine_.socket_path(), limits);
+  }
 
   boost::asio::io_context io_;
   FakeDockerEngine engine_;
@@ -45,7 +47,8 @@ TEST_F(EngineClientTest, PingReturnsTheApiVersionHeader) {
 TEST_F(EngineClientTest, ReadsAChunkedInspectWhole) {
   auto c = client();
   std::string expected = fixture("docker-20.10/inspect-web-multi.json");
-  auto r = complete(io_, c.get("/v1.41/containers/079ff28a82056e988f45de27f762b28789d9e293bb79ad61d041cc98b37b1061/json"));
+  auto r =
+      complete(io_, c.get("/v1.41/containers/079ff28a82056e988f45de27f762b28789d9e293bb79ad61d041cc98b37b1061/json"));
   ASSERT_TRUE(r && r->ok());
   EXPECT_EQ((*r)->status, 200u);
   // The fake re-serialises; compare as JSON.
@@ -99,7 +102,8 @@ TEST_F(EngineClientTest, SlowAnswerTimesOut) {
 
 TEST_F(EngineClientTest, OversizedChunkedBodyIsTooLarge) {
   auto c = client(EngineLimits{5s, 1024});
-  auto r = complete(io_, c.get("/v1.41/containers/079ff28a82056e988f45de27f762b28789d9e293bb79ad61d041cc98b37b1061/json"));
+  auto r =
+      complete(io_, c.get("/v1.41/containers/079ff28a82056e988f45de27f762b28789d9e293bb79ad61d041cc98b37b1061/json"));
   ASSERT_TRUE(r);
   ASSERT_FALSE(r->ok());
   EXPECT_EQ(r->error().code, ErrorCode::kTooLarge);

@@ -1,7 +1,7 @@
 #include "source/docker/event_decoder.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "test_util.h"
 
@@ -63,7 +63,8 @@ TEST(EventDecoder, DockerFixtureDecodesEveryLine) {
   EXPECT_GE(kills, 4u);
   EXPECT_EQ(crash_starts, 3u);  // on-failure:2 -> three runs
   // exec_* events keep their command in the action; base_action strips it.
-  auto exec = std::find_if(out.events.begin(), out.events.end(), [](const auto& e) { return e.action.starts_with("exec_create"); });
+  auto exec = std::find_if(out.events.begin(), out.events.end(),
+                           [](const auto& e) { return e.action.starts_with("exec_create"); });
   ASSERT_NE(exec, out.events.end());
   EXPECT_EQ(exec->base_action(), "exec_create");
 }
@@ -167,7 +168,8 @@ TEST(EventDecoder, JsonSeqRecordSeparatorsAreSkippedAtEveryOffset) {
 }
 
 TEST(EventDecoder, ConcatenatedValuesWithoutNewlines) {
-  std::string body = R"({"Type":"container","Action":"start","Actor":{"ID":"a"}}{"Type":"container","Action":"die","Actor":{"ID":"b"}}  {"Type":"container","Action":"destroy","Actor":{"ID":"c"}})";
+  std::string body =
+      R"({"Type":"container","Action":"start","Actor":{"ID":"a"}}{"Type":"container","Action":"die","Actor":{"ID":"b"}}  {"Type":"container","Action":"destroy","Actor":{"ID":"c"}})";
   check_every_split(body);
   auto out = decode_whole(body);
   ASSERT_EQ(out.events.size(), 3u);
@@ -188,7 +190,8 @@ TEST(EventDecoder, ModernEventsWithoutLegacyFields) {
 }
 
 TEST(EventDecoder, LegacyOnlyEventsFallBack) {
-  auto out = decode_whole(R"({"status":"die","id":"abc","from":"bb","time":1700000000})" "\n");
+  auto out = decode_whole(R"({"status":"die","id":"abc","from":"bb","time":1700000000})"
+                          "\n");
   ASSERT_EQ(out.events.size(), 1u);
   EXPECT_EQ(out.events[0].type, "container");
   EXPECT_EQ(out.events[0].action, "die");
@@ -205,7 +208,8 @@ TEST(EventDecoder, PodmanHealthStatusAttribute) {
 }
 
 TEST(EventDecoder, NonStringAttributesAreKeptAsText) {
-  auto out = decode_whole(R"({"Type":"container","Action":"die","Actor":{"ID":"a","Attributes":{"exitCode":137,"x":null}}})");
+  auto out =
+      decode_whole(R"({"Type":"container","Action":"die","Actor":{"ID":"a","Attributes":{"exitCode":137,"x":null}}})");
   ASSERT_EQ(out.events.size(), 1u);
   EXPECT_EQ(out.events[0].attributes.at("exitCode"), "137");
   EXPECT_EQ(out.events[0].attributes.at("x"), "");
@@ -240,7 +244,9 @@ TEST(EventDecoder, OversizedEventIsSkippedAndMemoryStaysBounded) {
     d.feed(std::string_view(huge).substr(i, 500), out);
     EXPECT_LE(d.pending_bytes(), 1024u + 500u);
   }
-  d.feed(R"({"Type":"container","Action":"die","Actor":{"ID":"a"}})" "\n", out);
+  d.feed(R"({"Type":"container","Action":"die","Actor":{"ID":"a"}})"
+         "\n",
+         out);
   ASSERT_EQ(out.errors.size(), 1u);
   EXPECT_NE(out.errors[0].find("exceeds 1024 bytes"), std::string::npos) << out.errors[0];
   ASSERT_EQ(out.events.size(), 1u);
@@ -253,7 +259,9 @@ TEST(EventDecoder, ResetDropsAPartialValue) {
   d.feed(R"({"Type":"container","Act)", out);
   EXPECT_GT(d.pending_bytes(), 0u);
   d.reset();
-  d.feed(R"({"Type":"container","Action":"die","Actor":{"ID":"a"}})" "\n", out);
+  d.feed(R"({"Type":"container","Action":"die","Actor":{"ID":"a"}})"
+         "\n",
+         out);
   EXPECT_TRUE(out.errors.empty());
   ASSERT_EQ(out.events.size(), 1u);
 }

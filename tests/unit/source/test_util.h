@@ -35,7 +35,8 @@ std::optional<T> complete(boost::asio::io_context& io, boost::asio::awaitable<T>
                           std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
   auto out = std::make_shared<std::optional<T>>();
   boost::asio::co_spawn(io, store(std::move(task), out), boost::asio::detached);
-  fakes::run_until(io, [&] { return out->has_value(); }, limit);
+  fakes::run_until(
+      io, [&] { return out->has_value(); }, limit);
   return std::move(*out);
 }
 
