@@ -426,7 +426,10 @@ class Builder {
         if (auto s = put_additional(r, type, *rr); !s.ok()) return s;
         z.entries.push_back({type, r.finish(z, KNOT_RCODE_NOERROR)});
       }
-      if (!n.rrsets.empty()) {
+      if (n.rrsets.size() == 1 && n.rrsets.begin()->first != KNOT_RRTYPE_NS &&
+          n.rrsets.begin()->first != KNOT_RRTYPE_SRV) {
+        z.entries.push_back({KNOT_RRTYPE_ANY, z.entries.back().first});  // same bytes: share them
+      } else if (!n.rrsets.empty()) {
         Renderer r(n.owner, KNOT_RRTYPE_ANY);
         for (const auto& [type, rr] : n.rrsets) {
           if (auto s = r.put(KNOT_ANSWER, rr.get(), KNOT_COMPR_HINT_QNAME); !s.ok()) return s;
