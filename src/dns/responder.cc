@@ -86,7 +86,7 @@ bool loopback_address(const asio::ip::address& a) {
 class BadQueryLog {
  public:
   void note(const common::TimeSource& time, const AnswerInfo& info, size_t query_size, std::string_view transport) {
-    if (info.size != 0 && info.rcode != rcode::kFormErr) return;
+    if (info.transfer || (info.size != 0 && info.rcode != rcode::kFormErr)) return;
     ++pending_;
     auto now = time.steady_now();
     if (now < next_) return;

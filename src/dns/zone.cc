@@ -506,6 +506,24 @@ size_t ZoneSnapshot::memory_bytes() const {
   return bytes;
 }
 
+std::vector<model::Record> ZoneSnapshot::apex_records() const {
+  std::vector<model::Record> out;
+  for (size_t i = 0; i < 2 && i < impl_->transfer.size(); ++i) {
+    const knot_rrset_t& rr = *impl_->transfer[i];
+    model::Record r;
+    r.name = impl_->zone;
+    r.type = static_cast<model::RecordType>(rr.type);
+    r.ttl = rr.ttl;
+    knot_rdata_t* rd = rr.rrs.rdata;
+    for (uint16_t j = 0; j < rr.rrs.count; ++j, rd = knot_rdataset_next(rd)) {
+      auto text = detail::rdata_to_text(rr.type, rd->data, rd->len);
+      if (text.ok()) r.values.push_back(std::move(text).value());
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 common::Status validate(const ZoneOptions& options) {
   auto n = soa_names(options);
   if (!n.ok()) return n.error();

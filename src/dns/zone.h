@@ -68,6 +68,8 @@ class ZoneSnapshot {
   size_t rr_count() const;
   // Approximate heap bytes held by the snapshot (for the memory budget).
   size_t memory_bytes() const;
+  // The generated SOA and NS records of the apex, as an AXFR would list them.
+  std::vector<model::Record> apex_records() const;
 
   const Impl& impl() const { return *impl_; }
 
