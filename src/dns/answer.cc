@@ -199,13 +199,13 @@ AnswerInfo answer_into(const ZoneSnapshot* zone, std::span<const uint8_t> query,
     return info;
   }
 
-  auto it = z.index.find(qname);
-  if (it == z.index.end()) {
+  const uint32_t found = z.find(qname);
+  if (found == Impl::kEmpty) {
     if (!detail::wire_in_zone(qname, z.apex)) return w.empty(rcode::kRefused, false);
     const auto* soa = reinterpret_cast<const uint8_t*>(z.negative_soa.data());
     return w.write(rcode::kNxDomain, true, soa, z.negative_soa.size(), z.negative_soa.size(), 0, 1, 0);
   }
-  const Impl::Node& node = z.nodes[it->second];
+  const Impl::Node& node = z.nodes[found];
   uint32_t first = node.fallback;
   for (uint32_t e = node.entries_begin; e < node.entries_begin + node.entries_count; ++e) {
     if (z.entries[e].qtype == q.qtype) {

@@ -227,6 +227,10 @@ class Builder {
       if (auto s = render_node(n); !s.ok()) return s.error();
     }
     z_->rotors = std::make_unique<std::atomic<uint32_t>[]>(std::max<size_t>(z_->rotor_count, 1));
+    size_t slots = 16;
+    while (slots < 2 * z_->nodes.size()) slots *= 2;
+    z_->slots.resize(slots);
+    for (uint32_t i = 0; i < z_->nodes.size(); ++i) z_->insert(i);
     collect_transfer();
     z_->arena.shrink_to_fit();
     z_->templates.shrink_to_fit();
@@ -441,7 +445,9 @@ class Builder {
       node.fallback = r.finish(z, KNOT_RCODE_NOERROR);
     }
     node.entries_count = static_cast<uint16_t>(z.entries.size() - node.entries_begin);
-    z.index.emplace(n.owner, static_cast<uint32_t>(z.nodes.size()));
+    node.key = static_cast<uint32_t>(z.arena.size());
+    node.key_size = static_cast<uint8_t>(n.owner.size());
+    z.arena += n.owner;
     z.nodes.push_back(node);
     return {};
   }
@@ -494,12 +500,7 @@ size_t ZoneSnapshot::memory_bytes() const {
   size_t bytes = sizeof(Impl) + z.arena.capacity() + z.templates.capacity() * sizeof(Impl::Template) +
                  z.entries.capacity() * sizeof(Impl::Entry) + z.nodes.capacity() * sizeof(Impl::Node) +
                  z.rotor_count * sizeof(std::atomic<uint32_t>) + z.negative_soa.capacity();
-  // Hash table: buckets plus one heap node per name (and the key when not inline).
-  bytes += z.index.bucket_count() * sizeof(void*);
-  for (const auto& [key, node] : z.index) {
-    bytes += sizeof(std::pair<const std::string, uint32_t>) + sizeof(void*) + sizeof(size_t);
-    if (key.capacity() > 15) bytes += key.capacity() + 1;
-  }
+  bytes += z.slots.capacity() * sizeof(Impl::Slot);
   for (const auto& rr : z.transfer) {
     bytes += sizeof(knot_rrset_t) + knot_dname_size(rr->owner) + rr->rrs.size;
   }

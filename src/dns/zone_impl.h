@@ -8,12 +8,12 @@
 // query's id, flags or QNAME case. Templates are stored back to back in one
 // arena to keep the snapshot compact.
 #include <atomic>
+#include <cstring>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "dns/knot_util.h"
@@ -35,16 +35,22 @@ struct ZoneSnapshot::Impl {
     uint32_t first = 0;
   };
   struct Node {
+    uint32_t key = 0;       // offset of the lower-case wire owner name in arena
+    uint8_t key_size = 0;   // its length (a wire name is at most 255 octets)
     uint32_t entries_begin = 0;
     uint16_t entries_count = 0;
     uint16_t variants = 1;  // > 1 only at a name with several CNAME targets
     uint32_t fallback = 0;  // first template for any other QTYPE
     uint32_t rotor = 0;     // index into rotors when variants > 1
   };
-  struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // Open-addressing hash table from owner name to node: one probe of an
+  // 8-octet slot and one key compare in the arena per lookup (a node-based
+  // std::unordered_map costs several dependent cache misses per query).
+  struct Slot {
+    uint32_t hash = 0;
+    uint32_t node = kEmpty;
   };
+  static constexpr uint32_t kEmpty = ~uint32_t{0};
 
   std::string zone;             // presentation, normalized
   detail::WireName apex;        // lower-case wire form
@@ -55,7 +61,35 @@ struct ZoneSnapshot::Impl {
   std::vector<Template> templates;
   std::vector<Entry> entries;
   std::vector<Node> nodes;
-  std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> index;  // lower-case wire name -> node
+  std::vector<Slot> slots;  // power-of-two size, at most half full
+
+  static uint32_t hash_of(std::string_view name) {
+    uint32_t h = 2166136261u;  // FNV-1a: short keys, no setup cost
+    for (unsigned char c : name) h = (h ^ c) * 16777619u;
+    return h;
+  }
+  // The node of a lower-case wire name, or kEmpty.
+  uint32_t find(std::string_view name) const {
+    const uint32_t h = hash_of(name);
+    const size_t mask = slots.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots[i];
+      if (s.node == kEmpty) return kEmpty;
+      if (s.hash != h) continue;
+      const Node& n = nodes[s.node];
+      if (n.key_size == name.size() && std::memcmp(arena.data() + n.key, name.data(), name.size()) == 0) {
+        return s.node;
+      }
+    }
+  }
+  void insert(uint32_t node) {
+    const Node& n = nodes[node];
+    const uint32_t h = hash_of(std::string_view(arena.data() + n.key, n.key_size));
+    const size_t mask = slots.size() - 1;
+    size_t i = h & mask;
+    while (slots[i].node != kEmpty) i = (i + 1) & mask;
+    slots[i] = {h, node};
+  }
   // Rotation counters: the only mutable state, advanced with relaxed atomics.
   std::unique_ptr<std::atomic<uint32_t>[]> rotors;
   size_t rotor_count = 0;
