@@ -76,9 +76,12 @@ common::Error rcode_error(const AxfrOptions& o, uint16_t rc) {
     return fmt::format("zone transfer of {} from {} failed: {} ({})", o.zone, o.server, rcode_text(rc), why);
   };
   switch (rc) {
-    case KNOT_RCODE_REFUSED: return make_error(ErrorCode::kPermissionDenied, msg("transfers not allowed to us"));
+    case KNOT_RCODE_REFUSED:
+      return make_error(ErrorCode::kPermissionDenied,
+                        msg("transfers not allowed from this address, or the zone is not served there"));
     case KNOT_RCODE_NOTAUTH:
-    case KNOT_RCODE_NXDOMAIN: return make_error(ErrorCode::kNotFound, msg("the server does not serve this zone"));
+      return make_error(ErrorCode::kPermissionDenied, msg("not authoritative for the zone, or not authorized"));
+    case KNOT_RCODE_NXDOMAIN: return make_error(ErrorCode::kNotFound, msg("the zone does not exist there"));
     case KNOT_RCODE_SERVFAIL: return transient_error(ErrorCode::kUnavailable, msg("server failure"));
     default: return make_error(ErrorCode::kProtocol, msg("unexpected rcode"));
   }

@@ -38,9 +38,10 @@ struct AxfrResult {
 // Transfers `options.zone` from `options.server` on the calling coroutine's
 // executor. Errors: kInvalidArgument (bad server address or zone);
 // kUnavailable, transient (cannot connect, connection lost, SERVFAIL);
-// kTimeout, transient; kPermissionDenied (REFUSED: transfers are allowed from
-// loopback only on the embedded responder); kNotFound (NOTAUTH/NXDOMAIN: the
-// server does not serve the zone); kTooLarge (over max_bytes/max_records);
+// kTimeout, transient; kPermissionDenied for REFUSED or NOTAUTH (transfer
+// not allowed to us, e.g. from a non-loopback address on the embedded
+// responder, or a zone the server is not authoritative for); kNotFound
+// (NXDOMAIN); kTooLarge (over max_bytes/max_records);
 // kProtocol (a reply that is not a well-formed transfer of this zone).
 boost::asio::awaitable<common::Result<AxfrResult>> axfr(AxfrOptions options);
 

@@ -28,7 +28,7 @@ class AxfrProvider final : public Provider {
   // One record per name and type (values = every RDATA), SOA and NS
   // included, canonical form. Errors: those of dns::axfr() (transient
   // kUnavailable/kTimeout; kPermissionDenied when the server refuses the
-  // transfer; kNotFound when it does not serve the zone; kTooLarge; kProtocol).
+  // transfer or is not authoritative for the zone; kTooLarge; kProtocol).
   Task<common::Result<std::vector<model::Record>>> list() override;
 
   // Always kPermissionDenied: a transfer cannot change the zone.

@@ -50,13 +50,15 @@ def free_port():
 
 
 class Knot:
-    def __init__(self, zone, records, udp_workers=1, serial=1):
+    def __init__(self, zone, records, udp_workers=1, serial=1, allow_transfer=True, extra_zone_lines=()):
         if not shutil.which("knotd"):
             raise RuntimeError("knotd not found: run scripts/install-deps.sh (package knot)")
         self.zone = zone
         self.records = records
         self.udp_workers = udp_workers
         self.serial = serial
+        self.allow_transfer = allow_transfer
+        self.extra_zone_lines = list(extra_zone_lines)
         self.port = None
         self.proc = None
         self._dir = tempfile.TemporaryDirectory(prefix="ecssd-knot-")
@@ -65,6 +67,7 @@ class Knot:
         d = self._dir.name
         with open(os.path.join(d, f"{self.zone}.zone"), "w") as f:
             f.write(zone_file(self.zone, self.records, self.serial))
+            f.write("".join(line + "\n" for line in self.extra_zone_lines))
         self.port = free_port()
         conf = f"""server:
     rundir: "{d}"
@@ -90,17 +93,18 @@ template:
 zone:
   - domain: {self.zone}
     file: "{self.zone}.zone"
-    acl: local_transfer
-"""
+""" + ("    acl: local_transfer\n" if self.allow_transfer else "")
         path = os.path.join(d, "knot.conf")
         with open(path, "w") as f:
             f.write(conf)
-        self.proc = subprocess.Popen(["knotd", "-c", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+        self._log = open(os.path.join(d, "knotd.log"), "w")
+        self.proc = subprocess.Popen(["knotd", "-c", path], stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"knotd exited: {self.proc.stderr.read()}")
+                self._log.close()
+                with open(os.path.join(d, "knotd.log")) as f:
+                    raise RuntimeError(f"knotd exited: {f.read()}")
             out = subprocess.run(["kdig", "+timeout=1", "+retry=0", "@127.0.0.1", "-p", str(self.port), self.zone,
                                   "SOA"], capture_output=True, text=True)
             if "status: NOERROR" in out.stdout:
@@ -117,6 +121,8 @@ zone:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if getattr(self, "_log", None) and not self._log.closed:
+            self._log.close()
         self._dir.cleanup()
 
     def __enter__(self):

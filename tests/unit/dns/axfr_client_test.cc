@@ -143,7 +143,8 @@ TEST_F(AxfrClientTest, RefusalsBecomeClearErrors) {
   EXPECT_NE(outside.error().message.find("REFUSED"), std::string::npos) << outside.error().message;
   auto below = run_axfr(options("web.svc.test"));
   ASSERT_FALSE(below.ok());
-  EXPECT_EQ(below.error().code, common::ErrorCode::kNotFound);
+  EXPECT_EQ(below.error().code, common::ErrorCode::kPermissionDenied);
+  EXPECT_NE(below.error().message.find("NOTAUTH"), std::string::npos) << below.error().message;
   EXPECT_FALSE(run_axfr(options("bad..zone")).ok());
   AxfrOptions bad_server = options();
   bad_server.server = "nowhere";
