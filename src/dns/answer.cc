@@ -189,14 +189,21 @@ AnswerInfo answer_into(const ZoneSnapshot* zone, std::span<const uint8_t> query,
 
   const Impl& z = zone->impl();
   std::string_view qname(reinterpret_cast<const char*>(q.qname), q.qname_len);
-  if (is_transfer(q.qtype)) {
+  uint16_t qtype = q.qtype;
+  if (is_transfer(qtype)) {
     if (!detail::wire_in_zone(qname, z.apex)) return w.empty(rcode::kRefused, false);
-    if (context.transport != Transport::kTcp) return w.empty(rcode::kNotImp, false);
-    if (!context.peer_loopback) return w.empty(rcode::kRefused, false);
     if (qname != z.apex) return w.empty(rcode::kNotAuth, false);
-    AnswerInfo info;
-    info.transfer = true;
-    return info;
+    if (context.transport != Transport::kTcp) {
+      // RFC 1995 section 2: an IXFR over UDP gets the current SOA, which sends
+      // the client to TCP. AXFR is defined over TCP only (RFC 5936 4.2).
+      if (qtype != KNOT_RRTYPE_IXFR) return w.empty(rcode::kNotImp, false);
+      qtype = KNOT_RRTYPE_SOA;
+    } else {
+      if (!context.peer_loopback) return w.empty(rcode::kRefused, false);
+      AnswerInfo info;
+      info.transfer = true;
+      return info;
+    }
   }
 
   const uint32_t found = z.find(qname);
@@ -208,7 +215,7 @@ AnswerInfo answer_into(const ZoneSnapshot* zone, std::span<const uint8_t> query,
   const Impl::Node& node = z.nodes[found];
   uint32_t first = node.fallback;
   for (uint32_t e = node.entries_begin; e < node.entries_begin + node.entries_count; ++e) {
-    if (z.entries[e].qtype == q.qtype) {
+    if (z.entries[e].qtype == qtype) {
       first = z.entries[e].first;
       break;
     }

@@ -19,8 +19,9 @@
 //   answer so that the client retries over TCP (RFC 7766).
 // - Names compare case-insensitively; the question is echoed as received.
 // - AXFR (and IXFR, answered with a full transfer) over TCP from loopback
-//   peers only: REFUSED for other peers, NOTIMP over UDP, NOTAUTH for a name
-//   inside the zone other than the apex.
+//   peers only: REFUSED for other peers, NOTAUTH for a name inside the zone
+//   other than the apex. Over UDP, AXFR gets NOTIMP and IXFR the current SOA
+//   (RFC 1995: the client then retries over TCP).
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -221,6 +221,16 @@ class DnsConformanceChecks:
         lines, text = kdig_transfer(self.server, self.port, self.zone)
         self.assertEqual(len(lines), len(records), text)
 
+    def test_ixfr_is_answered_with_the_whole_zone(self):
+        records = [r for msg in dig_messages(self.server, self.port, self.zone, "IXFR=1") for r in rrs(msg, "ANSWER")]
+        self.assertEqual(records[0][3], "SOA")
+        self.assertEqual(records[-1][3], "SOA")
+        self.assertIn(self.names["address"] + ".", {r[0] for r in records})
+        # Over UDP, the current SOA (RFC 1995), which sends the client to TCP.
+        udp = self.dig(self.zone, "IXFR=1", "+notcp")
+        self.assertEqual(udp["socket_protocol"], "UDP")
+        self.assertEqual([r[3] for r in rrs(udp, "ANSWER")], ["SOA"])
+
     def test_axfr_of_another_zone_is_refused(self):
         m = self.dig(self.names["outside"], "AXFR")
         self.assertEqual(m["status"], "REFUSED")

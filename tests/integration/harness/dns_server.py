@@ -60,6 +60,7 @@ class ZoneServer:
         if not m:
             self.proc.kill()
             _, err = self.proc.communicate()
+            self._dir.cleanup()
             raise RuntimeError(f"zone server did not start: {line!r} {err}")
         self.address, self.port = m.group(1), int(m.group(2))
         return self

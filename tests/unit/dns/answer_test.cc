@@ -537,6 +537,17 @@ TEST_F(AnswerTest, ZoneTransferRefusals) {
     return out.empty() ? -1 : int(parse_response(out[0]).rcode);
   };
   EXPECT_EQ(rc("svc.test", Transport::kUdp, true), KNOT_RCODE_NOTIMPL);
+  // IXFR over UDP: the current SOA, so that the client goes on over TCP.
+  auto ixfr = answer(zone_.get(), bytes(make_query("svc.test", KNOT_RRTYPE_IXFR)), {Transport::kUdp, false});
+  ASSERT_EQ(ixfr.size(), 1u);
+  Response soa = parse_response(ixfr[0]);
+  EXPECT_EQ(soa.rcode, KNOT_RCODE_NOERROR);
+  ASSERT_EQ(soa.answer.size(), 1u);
+  EXPECT_EQ(soa.answer[0].type, KNOT_RRTYPE_SOA);
+  EXPECT_EQ(soa.qtype, KNOT_RRTYPE_IXFR);
+  auto ixfr_tcp = answer(zone_.get(), bytes(make_query("svc.test", KNOT_RRTYPE_IXFR)), {Transport::kTcp, true});
+  EXPECT_EQ(ixfr_tcp.size(), 1u);
+  EXPECT_EQ(parse_response(ixfr_tcp.at(0)).answer.size(), zone_->rr_count() + 1);
   EXPECT_EQ(rc("svc.test", Transport::kTcp, false), KNOT_RCODE_REFUSED);
   EXPECT_EQ(rc("web.svc.test", Transport::kTcp, true), KNOT_RCODE_NOTAUTH);
   EXPECT_EQ(rc("example.org", Transport::kTcp, true), KNOT_RCODE_REFUSED);
