@@ -135,6 +135,34 @@ def cpu_model():
     return platform.processor() or "?"
 
 
+def run_microbench():
+    """CPU per answer from bench_dns_answer (Google Benchmark), when built."""
+    path = os.environ.get("ECSSD_BENCH_ANSWER")
+    if not path or not os.access(path, os.X_OK):
+        return None
+    out = subprocess.run([path, "--benchmark_format=json", "--benchmark_min_time=0.5"], capture_output=True,
+                         text=True, timeout=300)
+    try:
+        import json
+        return [(b["name"], b["cpu_time"], b["time_unit"]) for b in json.loads(out.stdout)["benchmarks"]]
+    except (ValueError, KeyError):
+        return None
+
+
+def load_average():
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def git_revision():
+    out = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                           text=True).stdout.strip()
+    return (out.stdout.strip() or "?") + ("+changes" if dirty else "")
+
+
 def write_section(doc, text):
     section = f"{BEGIN}\n{text.rstrip()}\n{END}\n"
     current = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n\n"
@@ -173,6 +201,7 @@ def main():
     with open(qfile, "w") as f:
         f.write("\n".join(bench_queries(args.services, hosts, srvs)) + "\n")
 
+    load_before = load_average()
     results = {}
     latencies = {}
     for t in threads:
@@ -196,6 +225,8 @@ def main():
                         print(f"threads={t} {kind:5} at {args.latency_rate} qps: p50 {l['p50']:.3f} ms, "
                               f"p99 {l['p99']:.3f} ms", flush=True)
 
+    load_after = load_average()
+    micro = run_microbench()
     knot_version = tool_version(["knotd", "--version"], r"version (\S+)")
     dnsperf_version = tool_version(["dnsperf", "-h"], r"Version (\S+)")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -204,7 +235,9 @@ def main():
         "## DNS responder: ecssd embedded vs Knot DNS",
         "",
         f"Measured {now} with `{args.command}` on {cpu_model()}, {os.cpu_count()} cores shared by the",
-        f"servers and dnsperf, Linux {platform.release()}; Knot DNS {knot_version}, dnsperf {dnsperf_version}.",
+        f"servers and dnsperf, Linux {platform.release()}; Knot DNS {knot_version}, dnsperf {dnsperf_version};",
+        f"ecssd at {git_revision()}. Load average (1/5/15 min) before: {load_before}, after: {load_after}",
+        "(other jobs share this machine, so single runs vary; both servers are measured in the same run).",
         "",
         f"Zone `{ZONE}`: {args.services} services in cname mode (CNAME to the host + the registry's companion TXT),",
         f"{srvs} SRV, {hosts} hosts: {len(records) + 2} records with the apex SOA and NS, the same in both servers",
@@ -248,6 +281,12 @@ def main():
             l = latencies[(t, kind)]
             label = "ecssd embedded" if kind == "ecssd" else "Knot DNS"
             lines.append(f"| {t} | {label} | {l['p50']:.3f} ms | {l['p99']:.3f} ms | {l['max']:.3f} ms | {l['n']} |")
+    lines += ["", "RSS is the server process's resident memory after its first run (shared libraries included)."]
+    if micro:
+        lines += ["", "CPU per query of ecssd's answer computation alone (`bench_dns_answer`, no sockets; the kernel's",
+                  "UDP path is most of the end-to-end cost):", "",
+                  "| case | CPU time |", "|---|---:|"]
+        lines += [f"| {name} | {t:,.1f} {unit} |" for name, t, unit in micro]
     text = "\n".join(lines) + "\n"
     print()
     print(text)

@@ -24,4 +24,6 @@ for tool in knotd kdig dig dnsperf python3; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found; run scripts/install-deps.sh" >&2; exit 1; }
 done
 export ECSSD_ZONE_SERVER="$server"
+# Optional: the CPU micro-benchmark, when the build has it (ECSSD_BUILD_BENCH).
+export ECSSD_BENCH_ANSWER="$build/bench/dns/bench_dns_answer"
 exec python3 "$here/bench.py" --command "bench/dns/run.sh ${build#$root/} $*" "$@"

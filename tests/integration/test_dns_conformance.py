@@ -31,6 +31,19 @@ class SingleThreadConformanceTest(ZoneServerConformanceTest):
     threads = 0
 
 
+class Ipv6LoopbackTest(unittest.TestCase):
+    def test_serves_and_transfers_over_ipv6(self):
+        with ZoneServer(ZONE, conformance_records(ZONE), threads=2, listen="[::1]:0") as zs:
+            self.assertEqual(zs.address, "::1")
+            for options in ((), ("+tcp",)):
+                m = dig("::1", zs.port, f"host1.{ZONE}", "A", *options)
+                self.assertEqual(m["status"], "NOERROR", options)
+            m = dig("::1", zs.port, ZONE, "AXFR")  # ::1 is a loopback peer
+            self.assertEqual(m["status"], "NOERROR")
+            reply = raw_udp("::1", zs.port, query_bytes(f"host1.{ZONE}")[:12])
+            self.assertEqual(rcode_of(reply), 1)
+
+
 class ZoneServerLifecycleTest(unittest.TestCase):
     def test_updates_are_served_without_restart(self):
         records = conformance_records(ZONE)

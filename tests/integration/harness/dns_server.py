@@ -62,7 +62,7 @@ class ZoneServer:
             _, err = self.proc.communicate()
             self._dir.cleanup()
             raise RuntimeError(f"zone server did not start: {line!r} {err}")
-        self.address, self.port = m.group(1), int(m.group(2))
+        self.address, self.port = m.group(1).strip("[]"), int(m.group(2))
         return self
 
     def reload(self, records):
@@ -79,8 +79,8 @@ class ZoneServer:
         raise AssertionError("the reloaded zone was not served within 10 s")
 
     def serial(self):
-        msg = dig("127.0.0.1" if self.address == "0.0.0.0" else self.address, self.port, self.zone, "SOA",
-                  netns=self.netns)
+        local = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.address, self.address)
+        msg = dig(local, self.port, self.zone, "SOA", netns=self.netns)
         return int(msg["ANSWER_SECTION"][0].split()[6])
 
     def stop(self):
