@@ -122,6 +122,7 @@ void Agent::arm_resync() {
 }
 
 asio::awaitable<void> Agent::loop() {
+  loop_running_ = true;
   while (!stopped_) {
     if (!dirty_) {
       wake_.expires_at(asio::steady_timer::time_point::max());
@@ -146,6 +147,7 @@ asio::awaitable<void> Agent::loop() {
       backoff_.reset();
     }
   }
+  loop_running_ = false;
 }
 
 void Agent::note_provider(const Status& s) {

@@ -75,6 +75,9 @@ class Agent {
   // Withdraws every record this owner owns, then returns. For `--remove-all`.
   provider::Task<common::Status> remove_all();
 
+  // True once stop() was called and the loop has left (nothing in flight).
+  bool finished() const { return stopped_ && !loop_running_; }
+
   void add_observer(ChangeObserver* o) { observers_.push_back(o); }
   const Stats& stats() const { return stats_; }
   registry::Registry& registry() { return registry_; }
@@ -101,6 +104,7 @@ class Agent {
   bool dirty_ = false;
   bool running_ = false;
   bool stopped_ = false;
+  bool loop_running_ = false;
   std::vector<ChangeObserver*> observers_;
   Stats stats_;
   // What was last logged, so each problem is logged once per state change.
