@@ -19,6 +19,7 @@
 #include "common/backoff.h"
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "source/docker/api_version.h"
 #include "source/docker/container_inspect.h"
 #include "source/docker/engine_client.h"
@@ -88,6 +89,34 @@ struct Container {
 
 enum class Link { kStarting, kUp, kDown };
 
+// Process-wide series (one engine per agent), next to the counters of status().
+struct SourceMetrics {
+  static common::Counter& counter(const char* name, const char* help) {
+    return common::Metrics::global().counter(name, help);
+  }
+  common::Gauge& connected =
+      common::Metrics::global().gauge("ecssd_docker_connected", "1 while the container engine's event stream is open");
+  common::Counter& events = counter("ecssd_docker_events_total", "Container engine events decoded");
+  common::Counter& malformed =
+      counter("ecssd_docker_malformed_events_total", "Container engine events skipped as malformed or oversized");
+  common::Counter& reconnects =
+      counter("ecssd_docker_reconnects_total", "Connections to the container engine after the first");
+  common::Counter& resyncs = counter("ecssd_docker_resyncs_total", "Full container listings completed");
+  common::Counter& inspects = counter("ecssd_docker_inspects_total", "Container inspect requests sent");
+  common::Counter& stale_inspects =
+      counter("ecssd_docker_stale_inspects_total", "Inspect answers dropped because a newer event had arrived");
+  common::Counter& rejections =
+      counter("ecssd_docker_rejected_variables_total", "SERVICE_ variables rejected (logged once per container)");
+};
+
+// ecssd_docker_engine_info{api_version, engine} = 1 for the engine in use.
+void set_engine_info(const std::string& api_version, const std::string& engine, bool on) {
+  common::Metrics::global()
+      .gauge("ecssd_docker_engine_info", "The container engine in use and the API version spoken with it",
+             {{"api_version", api_version}, {"engine", engine}})
+      .set(on ? 1 : 0);
+}
+
 }  // namespace
 
 common::Status validate(const DockerSourceOptions& o) {
@@ -152,6 +181,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
   bool synced_ = false;
   bool notify_pending_ = false;
   DockerSourceStatus stats_;
+  SourceMetrics metrics_;
 
   // --- snapshot
 
@@ -216,6 +246,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     resync_again_ = false;
     if (link_ == Link::kDown) {
       ++stats_.reconnects;
+      metrics_.reconnects.inc();
       auto down = std::chrono::duration_cast<std::chrono::milliseconds>(time_.steady_now() - down_since_);
       log::info("Docker engine reconnected", {{"socket", socket_path_},
                                               {"api_version", api_version},
@@ -228,6 +259,11 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     link_ = Link::kUp;
     logged_error_.reset();
     stats_.connected = true;
+    metrics_.connected.set(1);
+    if (stats_.api_version != api_version || stats_.engine != engine) {
+      if (!stats_.api_version.empty()) set_engine_info(stats_.api_version, stats_.engine, false);
+      set_engine_info(api_version, engine, true);
+    }
     stats_.api_version = api_version;
     stats_.engine = engine;
     backoff_.reset();
@@ -237,6 +273,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
 
   void end_session(const common::Error& error) {
     stats_.connected = false;
+    metrics_.connected.set(0);
     stats_.last_error = error.message;
     stream_.reset();
     if (link_ != Link::kDown) {
@@ -286,6 +323,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
       c.inflight = true;
       ++active_;
       ++stats_.inspects;
+      metrics_.inspects.inc();
       spawn(inspect_task(shared_from_this(), id, c.gen, session_));
     }
   }
@@ -308,6 +346,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     for (const auto& r : info.extraction.rejections) {
       if (!c.logged.insert(r.field + '\n' + r.reason).second) continue;
       ++stats_.rejections_logged;
+      metrics_.rejections.inc();
       log::warn("ignoring service variable",
                 {{"container", short_id(id)}, {"name", c.name}, {"variable", r.field}, {"reason", r.reason}});
     }
@@ -338,6 +377,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     c.inflight = false;
     if (c.gen != gen) {
       ++self->stats_.stale_inspects;
+      self->metrics_.stale_inspects.inc();
       log::debug("dropping an inspect older than the last event", {{"container", short_id(id)}});
       self->schedule_inspect(id);
       self->pump();
@@ -472,6 +512,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     resync_running_ = false;
     listing_applied_ = false;
     ++stats_.resyncs;
+    metrics_.resyncs.inc();
     size_t published_count = 0;
     for (const auto& [id, c] : containers_) published_count += published(c).size();
     if (!synced_) {
@@ -491,6 +532,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
 
   void handle_event(const EngineEvent& ev) {
     ++stats_.events_seen;
+    metrics_.events.inc();
     last_event_nano_ = std::max(last_event_nano_, ev.time_nano);
     if (!ev.type.empty() && ev.type != "container") return;
     if (!valid_id(ev.id)) return;
@@ -590,6 +632,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
       decoder.feed(*piece, out);
       for (const auto& e : out.errors) {
         ++self->stats_.malformed_events;
+        self->metrics_.malformed.inc();
         log::warn("skipping a malformed Docker event", {{"error", e}});
       }
       for (const auto& ev : out.events) {

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
+#include "common/metrics.h"
 #include "fakes/fake_docker_engine.h"
 #include "test_util.h"
 
@@ -126,6 +127,27 @@ TEST_F(DockerSourceTest, StartUpListsAndInspectsEveryFixture) {
   EXPECT_EQ(reqs[2].target, "/v1.41/containers/json?all=1");
   EXPECT_EQ(engine_.count("/containers/"), 1u + 5u);
   for (const auto& r : reqs) EXPECT_EQ(r.method, "GET");
+}
+
+TEST_F(DockerSourceTest, MetricsFollowTheConnection) {
+  auto& m = common::Metrics::global();
+  auto& events = m.counter("ecssd_docker_events_total", "");
+  uint64_t events_before = events.value();
+  engine_.put(hostnet_container(id_of(1), "one", "one", 18001));
+  engine_.set_server("Libpod/4.3.1 (linux)");
+  engine_.start();
+  start_source();
+  ASSERT_TRUE(wait_synced());
+  EXPECT_EQ(m.gauge("ecssd_docker_connected", "").value(), 1);
+  engine_.emit_container_event(id_of(1), "rename");
+  ASSERT_TRUE(wait([&] { return source_->status().events_seen == 1; }));
+  EXPECT_EQ(events.value(), events_before + 1);
+  std::string text = m.render();
+  const std::string info = R"x(ecssd_docker_engine_info{api_version="1.41",engine="Libpod/4.3.1 (linux)"} 1)x";
+  EXPECT_NE(text.find(info), std::string::npos) << text;
+  engine_.stop();
+  ASSERT_TRUE(wait([&] { return !source_->status().connected; }));
+  EXPECT_EQ(m.gauge("ecssd_docker_connected", "").value(), 0);
 }
 
 TEST_F(DockerSourceTest, ServicesAreSortedByContainerThenPort) {
