@@ -177,7 +177,7 @@ TEST_F(DockerSourceTest, StartEventPublishesQuickly) {
   engine_.emit_container_event(id_of(1), "start");
   ASSERT_TRUE(wait([&] { return has("one"); }));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 200ms);
-  EXPECT_GT(changes_, before);
+  ASSERT_TRUE(wait([&] { return changes_ > before; }));  // the notification is posted, so it may come a turn later
   EXPECT_TRUE(has("one"));
   ASSERT_FALSE(snapshots_.empty());
   EXPECT_EQ(names(snapshots_.back()), std::set<std::string>{"one"});
