@@ -6,6 +6,14 @@
 // for a slow reader): every reconnect replays from the last event seen
 // (since=) and relists everything, and an inspect result older than the newest
 // event for its container is thrown away (generation counter).
+//
+// Events act at once only to withdraw: die, stop, pause, cleanup (Podman), a
+// kill with SIGTERM/SIGKILL/SIGINT/SIGQUIT, an unhealthy health_status. A run
+// stopped by such a kill or stop stays unpublished while its process drains,
+// until the container starts again. Everything else (start, healthy, unpause,
+// rename, ...) is confirmed by an inspect first; destroy/remove forget the
+// container; exec_* and other noise is ignored. Replayed events (since=) only
+// ask for an inspect.
 #include <chrono>
 #include <cstdint>
 #include <functional>
