@@ -13,7 +13,7 @@ PKGS=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libpugixml-dev libknot-dev libspdlog-dev libfmt-dev
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   # real servers and independent clients used by the tests
-  docker.io busybox-static runc bind9 bind9-dnsutils knot knot-dnsutils dnsperf
+  docker.io busybox-static runc podman bind9 bind9-dnsutils knot knot-dnsutils dnsperf
   iproute2 procps curl zip unzip python3
 )
 
@@ -27,7 +27,3 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-# The distribution services must not hold the ports or sockets our tests use.
-for svc in named bind9 knot docker containerd; do
-  $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
-done

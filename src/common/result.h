@@ -43,6 +43,9 @@ inline Error transient_error(ErrorCode code, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
+  // An error "no result": only so frameworks that default-construct values
+  // (asio::co_spawn's completion with an exception) can hold a Result.
+  Result() : v_(std::in_place_index<1>, Error{ErrorCode::kInternal, "no result", false}) {}
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 

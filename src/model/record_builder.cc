@@ -120,7 +120,7 @@ common::Status validate(const RecordConfig& c) {
       }
     }
     if (c.host.host_ip.empty() && c.host.host_ip6.empty() &&
-        (c.mode == RecordMode::kA || (c.mode == RecordMode::kSrv && in_zone(c.host.host_name, c.zone)))) {
+        (c.mode == RecordMode::kA || in_zone(c.host.host_name, c.zone))) {
       return common::make_error(ErrorCode::kInvalidArgument,
                                 "no host address: pass --host-ip (or --host-ip6) for this record mode");
     }
@@ -188,6 +188,8 @@ BuildResult build_records(const std::vector<Service>& services, const RecordConf
           continue;
         }
         add(make(*fqdn, RecordType::kCNAME, target_name, set_id, c.ttl, labels));
+        // A CNAME into the zone must resolve inside it: publish the host's address too.
+        if (!to_container && in_zone(c.host.host_name, c.zone)) need_host_record = true;
         break;
       }
       case RecordMode::kSrv: {

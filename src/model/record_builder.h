@@ -1,6 +1,8 @@
 #pragma once
 // Turns the services of this host into the records it should publish, with
-// their ownership labels. Pure: no I/O, no logging (rejections are returned so
+// their ownership labels. When the host name lies inside the zone (cname and
+// srv modes), the host's own A/AAAA record is published too, so the targets
+// resolve from the same zone. Pure: no I/O, no logging (rejections are returned so
 // the caller can log each once).
 #include <string>
 #include <vector>

@@ -1,0 +1,113 @@
+#pragma once
+// The agent's control loop: events change the desired snapshot (in the
+// source); a coalesced plan run lists the provider (through the cache), plans
+// against this host's owned records and applies the difference through the
+// registry. A periodic resync repairs drift. One plan run at a time.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/backoff.h"
+#include "common/result.h"
+#include "model/record_builder.h"
+#include "plan/plan.h"
+#include "provider/cached_provider.h"
+#include "registry/registry.h"
+#include "source/source.h"
+
+namespace ecssd::agent {
+
+struct Options {
+  model::RecordConfig records;
+  // Changes arriving within this window go out as one batch (0: the same loop turn).
+  std::chrono::milliseconds batch_interval{0};
+  // Full relisting of the engine and the provider.
+  std::chrono::milliseconds resync{std::chrono::seconds(60)};
+  // Log the plan, change nothing.
+  bool dry_run = false;
+  // Retry after a failed run: capped exponential backoff with jitter.
+  std::chrono::milliseconds retry_base{std::chrono::milliseconds(500)};
+  std::chrono::milliseconds retry_cap{std::chrono::seconds(30)};
+};
+
+// Told about every change set that was applied (EventBridge notifications,
+// metrics). Called on the agent's io_context.
+class ChangeObserver {
+ public:
+  virtual ~ChangeObserver() = default;
+  virtual void on_applied(const model::ChangeSet& applied) = 0;
+};
+
+struct Stats {
+  uint64_t plan_runs = 0;
+  uint64_t records_created = 0;
+  uint64_t records_updated = 0;
+  uint64_t records_removed = 0;
+  uint64_t apply_failures = 0;  // changes refused or requests failed
+  uint64_t provider_requests = 0;
+  size_t published = 0;  // owned records after the last successful run
+  bool source_synced = false;
+  bool provider_ok = false;  // the last listing or apply succeeded
+  bool converged = false;    // the last run left nothing to do
+};
+
+class Agent {
+ public:
+  Agent(boost::asio::io_context& io, source::Source& source, provider::CachedProvider& provider, Options options);
+  ~Agent();
+
+  // Starts the source, the plan loop and the resync timer.
+  void start();
+  // Stops the loop, the timers and the source. An apply already sent completes.
+  void stop();
+  // Drops the provider cache and relists the engine (SIGHUP, the resync timer).
+  void resync();
+
+  // One reconcile against a fresh listing, after the source has synced (waiting
+  // up to `wait_for_source`). For `--once`. Errors: the source never synced,
+  // the provider failed, or some changes were refused.
+  provider::Task<common::Status> sync_once(std::chrono::milliseconds wait_for_source);
+  // Withdraws every record this owner owns, then returns. For `--remove-all`.
+  provider::Task<common::Status> remove_all();
+
+  void add_observer(ChangeObserver* o) { observers_.push_back(o); }
+  const Stats& stats() const { return stats_; }
+  registry::Registry& registry() { return registry_; }
+
+ private:
+  provider::Task<void> loop();
+  // One plan run; returns an error when the provider failed or changes were refused.
+  provider::Task<common::Status> reconcile();
+  provider::Task<common::Status> apply(model::ChangeSet changes);
+  std::vector<model::Record> desired();
+  void mark_dirty();
+  void arm_resync();
+  void note_provider(const common::Status& s);
+
+  boost::asio::io_context& io_;
+  source::Source& source_;
+  provider::CachedProvider& provider_;
+  registry::Registry registry_;
+  Options options_;
+  common::Backoff backoff_;
+  boost::asio::steady_timer wake_;
+  boost::asio::steady_timer sleep_;
+  boost::asio::steady_timer resync_timer_;
+  bool dirty_ = false;
+  bool running_ = false;
+  bool stopped_ = false;
+  std::vector<ChangeObserver*> observers_;
+  Stats stats_;
+  // What was last logged, so each problem is logged once per state change.
+  std::set<std::string> logged_rejections_;
+  std::set<std::string> logged_conflicts_;
+  std::set<std::string> logged_refusals_;
+  std::string provider_error_;
+};
+
+}  // namespace ecssd::agent

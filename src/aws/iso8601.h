@@ -1,0 +1,18 @@
+#pragma once
+// The timestamps AWS writes in credentials and API answers:
+// "2015-08-30T12:36:00Z", with optional fraction and "+hh:mm" offset.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+
+namespace ecssd::aws {
+
+// nullopt for anything that is not such a timestamp.
+std::optional<common::SystemTime> parse_iso8601(std::string_view text);
+
+// "2015-08-30T12:36:00Z" (whole seconds, UTC).
+std::string format_iso8601(common::SystemTime t);
+
+}  // namespace ecssd::aws
