@@ -19,6 +19,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -542,7 +543,14 @@ void Responder::publish(std::shared_ptr<const ZoneSnapshot> snapshot) {
     z.snapshot = std::move(snapshot);
     z.generation.fetch_add(1, std::memory_order_release);
   }
-  // `old` is released here, outside the lock (workers may still hold it).
+  // Each worker drops its copy of the old snapshot now rather than at its
+  // next query, so an idle responder does not keep old zones alive.
+  if (z.started && !z.stopped) {
+    for (auto& w : z.workers) {
+      asio::post(*w->ctx, [self = impl_, worker = w.get()] { self->refresh(*worker); });
+    }
+  }
+  // `old` is released here, outside the lock, unless a worker still holds it.
 }
 
 std::shared_ptr<const ZoneSnapshot> Responder::snapshot() const { return impl_->current(); }

@@ -8,8 +8,8 @@
 // for the agent's event loop. With threads == 0 everything runs on the
 // io_context given to the constructor (tests, or the smallest footprint).
 // publish() swaps the snapshot atomically from any thread: workers pick up
-// the new one before their next batch; the old one is freed by whichever
-// thread drops it last.
+// the new one before their next batch (and are told to drop the old one at
+// once); the old one is freed by whichever thread drops it last.
 #include <chrono>
 #include <cstdint>
 #include <memory>

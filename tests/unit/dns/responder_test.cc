@@ -224,6 +224,16 @@ TEST_P(ResponderTest, PublishingUnderLoadNeverBreaksAnAnswer) {
   EXPECT_EQ(bad, 0);
 }
 
+TEST_P(ResponderTest, OldSnapshotsAreReleasedEvenWhenIdle) {
+  auto one = zone_with("10.0.0.1", 1);
+  responder_->publish(one);
+  ASSERT_TRUE(udp_exchange(responder_->port(), make_query("web.svc.test", KNOT_RRTYPE_A)));  // a worker holds `one`
+  responder_->publish(zone_with("10.0.0.2", 2));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (one.use_count() > 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(one.use_count(), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, ResponderTest, ::testing::Values(0u, 1u, 3u));
 
 TEST(ResponderBindTest, ReportsAPortThatIsTaken) {
