@@ -36,11 +36,15 @@ struct Options {
 };
 
 // Told about every change set that was applied (EventBridge notifications,
-// metrics). Called on the agent's io_context.
+// metrics). Called on the agent's io_context, after the changes were applied;
+// must not block.
 class ChangeObserver {
  public:
   virtual ~ChangeObserver() = default;
-  virtual void on_applied(const model::ChangeSet& applied) = 0;
+  // `applied`: what the provider accepted (labeled records). `owned_before`:
+  // this owner's records as listed by the plan run that made the changes, so
+  // an observer can tell a container's first record from its others.
+  virtual void on_applied(const model::ChangeSet& applied, const std::vector<model::Record>& owned_before) = 0;
 };
 
 struct Stats {
@@ -80,13 +84,15 @@ class Agent {
 
   void add_observer(ChangeObserver* o) { observers_.push_back(o); }
   const Stats& stats() const { return stats_; }
+  // Why the provider last failed (empty while it answers), for /readyz.
+  const std::string& provider_error() const { return provider_error_; }
   registry::Registry& registry() { return registry_; }
 
  private:
   provider::Task<void> loop();
   // One plan run; returns an error when the provider failed or changes were refused.
   provider::Task<common::Status> reconcile();
-  provider::Task<common::Status> apply(model::ChangeSet changes);
+  provider::Task<common::Status> apply(model::ChangeSet changes, std::vector<model::Record> owned_before);
   std::vector<model::Record> desired();
   void mark_dirty();
   void arm_resync();
