@@ -116,6 +116,9 @@ void Agent::resync() {
 }
 
 void Agent::mark_dirty() {
+  auto now = std::chrono::steady_clock::now();
+  if (!dirty_) first_dirty_ = now;
+  last_dirty_ = now;
   dirty_ = true;
   wake_.cancel();
 }
@@ -139,8 +142,15 @@ asio::awaitable<void> Agent::loop() {
       continue;
     }
     if (options_.batch_interval.count() > 0) {
-      sleep_.expires_after(options_.batch_interval);
-      co_await wait(sleep_);
+      // Debounce: wait for a quiet batch_interval, at most batch_max_delay
+      // after the first pending change (mark_dirty() moves last_dirty_).
+      const auto cap = first_dirty_ + std::max(options_.batch_interval, options_.batch_max_delay);
+      while (!stopped_) {
+        auto until = std::min(last_dirty_ + options_.batch_interval, cap);
+        if (std::chrono::steady_clock::now() >= until) break;
+        sleep_.expires_at(until);
+        co_await wait(sleep_);
+      }
       if (stopped_) break;
     }
     dirty_ = false;

@@ -24,8 +24,13 @@ namespace ecssd::agent {
 
 struct Options {
   model::RecordConfig records;
-  // Changes arriving within this window go out as one batch (0: the same loop turn).
+  // Changes go out once none arrived for this long, so that a burst becomes
+  // one batch (0: the same loop turn)...
   std::chrono::milliseconds batch_interval{0};
+  // ...but while changes keep arriving, the first waits at most this long
+  // (a batch at least every batch_max_delay during a long burst; not less
+  // than batch_interval).
+  std::chrono::milliseconds batch_max_delay{0};
   // Full relisting of the engine and the provider.
   std::chrono::milliseconds resync{std::chrono::seconds(60)};
   // Log the plan, change nothing.
@@ -108,6 +113,9 @@ class Agent {
   boost::asio::steady_timer sleep_;
   boost::asio::steady_timer resync_timer_;
   bool dirty_ = false;
+  // When the first and the last change not yet planned arrived.
+  std::chrono::steady_clock::time_point first_dirty_{};
+  std::chrono::steady_clock::time_point last_dirty_{};
   bool running_ = false;
   bool stopped_ = false;
   bool loop_running_ = false;

@@ -37,6 +37,7 @@ struct AgentFlags {
   bool ignore_health = false;
   std::string resync = "60s";
   std::string batch_interval;
+  std::string batch_max_delay;
   std::string metrics_listen = "127.0.0.1:9253";
   bool once = false;
   bool remove_all = false;
@@ -139,9 +140,13 @@ asio::awaitable<void> agent_main(Run& run) {
   options.records = run.records;
   options.dry_run = f.dry_run;
   options.resync = to_duration(f.resync);
+  const bool embedded = pc.name == "embedded";
   options.batch_interval = !f.batch_interval.empty() ? to_duration(f.batch_interval)
-                           : pc.name == "embedded"   ? std::chrono::milliseconds(0)
-                                                     : std::chrono::milliseconds(1000);
+                           : embedded                 ? std::chrono::milliseconds(0)
+                                                      : std::chrono::milliseconds(1000);
+  options.batch_max_delay = !f.batch_max_delay.empty() ? to_duration(f.batch_max_delay)
+                            : embedded                  ? std::chrono::milliseconds(0)
+                                                        : std::chrono::milliseconds(5000);
   run.agent = std::make_unique<agent::Agent>(run.io, *run.source, *run.provider, options);
   if (run.events_api) {
     agent::EventNotifierOptions eo;
@@ -301,9 +306,14 @@ void register_agent(CLI::App& app, std::function<int()>* run) {
       ->check(duration_validator())
       ->capture_default_str();
   cmd->add_option("--batch-interval", flags->batch_interval,
-                  "Changes arriving within this window go out as one batch "
+                  "Changes go out once none arrived for this long, so a burst becomes one batch "
                   "[default: 0 for embedded, 1s for route53]")
       ->envname("ECSSD_BATCH_INTERVAL")
+      ->check(duration_validator());
+  cmd->add_option("--batch-max-delay", flags->batch_max_delay,
+                  "While changes keep arriving (a long burst), the longest the first waits: a batch at least "
+                  "this often [default: 0 for embedded, 5s for route53]")
+      ->envname("ECSSD_BATCH_MAX_DELAY")
       ->check(duration_validator());
   cmd->add_option("--metrics-listen", flags->metrics_listen,
                   "address:port of the status server: /metrics (Prometheus), /healthz, /readyz (empty: off)")
