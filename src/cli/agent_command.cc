@@ -107,14 +107,16 @@ struct Run {
 
 agent::Readiness readiness(const Run& run) {
   if (!run.agent) return {false, "starting"};
-  const auto& st = run.agent->stats();
-  if (!run.source->synced()) return {false, "the container engine has not been listed yet (see --docker-host)"};
-  if (!st.provider_ok) {
-    const std::string& why = run.agent->provider_error();
-    return {false, why.empty() ? std::string("the provider has not answered yet")
-                               : "the provider is failing (retrying in the background): " + why};
+  // Every reason at once: an operator fixing one should not discover the next.
+  std::string why;
+  if (!run.source->synced()) why = "the container engine has not been listed yet (see --docker-host)";
+  if (!run.agent->stats().provider_ok) {
+    const std::string& error = run.agent->provider_error();
+    if (!why.empty()) why += "; ";
+    why += error.empty() ? std::string("the provider has not answered yet")
+                         : "the provider is failing (retrying in the background): " + error;
   }
-  return {true, ""};
+  return {why.empty(), why};
 }
 
 asio::awaitable<void> agent_main(Run& run) {
