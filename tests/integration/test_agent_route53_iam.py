@@ -102,8 +102,7 @@ class AgentPolicyTest(AgentTestCase, unittest.TestCase):
         self.assertEqual(doc, policy)
 
     def test_policy_grants_exactly_the_calls_the_agent_makes(self):
-        events, sqs = self.moto.client("events"), self.moto.client("sqs")
-        events.create_event_bus(Name=BUS)
+        self.moto.client("events").create_event_bus(Name=BUS)
         policy, _ = load_policy(self.zone_id, self.ZONE)
 
         # The agent's whole life: find the zone by name, publish, withdraw,

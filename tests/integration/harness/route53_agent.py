@@ -29,6 +29,8 @@ import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 
+from harness.route53_moto import all_record_sets
+
 R53_NS = "{https://route53.amazonaws.com/doc/2013-04-01/}"
 
 
@@ -52,18 +54,8 @@ def wait_until(fn, timeout, interval=0.05):
 # --- the zone, read with boto3
 
 def record_sets(r53, zone_id):
-    """Every record set of the zone. moto repeats a weighted group when a
-    page ends inside it (it ignores StartRecordIdentifier), so read big pages
-    and keep the first copy of each (name, type, set identifier)."""
-    out, seen = [], set()
-    paginator = r53.get_paginator("list_resource_record_sets")
-    for page in paginator.paginate(HostedZoneId=zone_id, PaginationConfig={"PageSize": 5000}):
-        for rs in page["ResourceRecordSets"]:
-            key = (rs["Name"], rs["Type"], rs.get("SetIdentifier", ""))
-            if key not in seen:
-                seen.add(key)
-                out.append(rs)
-    return out
+    """Every record set of the zone (moto's repeated weighted groups folded)."""
+    return all_record_sets(r53, zone_id)
 
 
 def ecssd_sets(r53, zone_id, owner):
