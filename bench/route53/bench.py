@@ -206,7 +206,13 @@ def main():
             memory = agent_rss(agent)
         except BaseException:
             peer.terminate()
-            print("peer's log:\n" + peer.stderr.read()[-3000:], file=sys.stderr)
+            log = peer.stderr.read()
+            left = [rs for rs in record_sets(r53, zones["peer"]) if rs["Type"] == "SRV"]
+            print("left in the peer's zone: %s" % left, file=sys.stderr)
+            for rs in left:
+                cid = rs["SetIdentifier"][:12]
+                print("peer's log about %s:\n%s" % (cid, "\n".join(l for l in log.splitlines() if cid in l)),
+                      file=sys.stderr)
             raise
         finally:
             agent.stop()

@@ -157,11 +157,13 @@ class Peer:
                 ev = json.loads(line)
                 cid = ev.get("id") or ev.get("Actor", {}).get("ID")
                 action = ev.get("Action") or ev.get("status")
+                print("%s %s received" % (action, cid[:12]), file=sys.stderr, flush=True)
                 self.pool.submit(self.handle, action, cid)
 
     def handle(self, action, cid):
         try:
             (self.on_start if action == "start" else self.on_die)(cid)
+            print("%s %s handled" % (action, cid[:12]), file=sys.stderr, flush=True)
         except Exception as e:  # noqa: BLE001 - one event's failure must not stop the others
             print("%s %s failed: %r" % (action, cid[:12], e), file=sys.stderr, flush=True)
 
