@@ -61,6 +61,14 @@ AgentMetrics& metrics() {
   return m;
 }
 
+std::vector<Record> owned_by(const std::vector<Record>& listed, const std::string& owner) {
+  std::vector<Record> out;
+  for (const auto& r : listed) {
+    if (r.owner() == owner) out.push_back(r);
+  }
+  return out;
+}
+
 asio::awaitable<void> wait(asio::steady_timer& t) {
   boost::system::error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -86,6 +94,7 @@ void Agent::start() {
   running_ = true;
   stopped_ = false;
   source_.start([this] { mark_dirty(); });
+  mark_dirty();  // the first run checks the provider even before the engine answers
   asio::co_spawn(io_, loop(), asio::detached);
   arm_resync();
 }
@@ -107,6 +116,9 @@ void Agent::resync() {
 }
 
 void Agent::mark_dirty() {
+  auto now = std::chrono::steady_clock::now();
+  if (!dirty_) first_dirty_ = now;
+  last_dirty_ = now;
   dirty_ = true;
   wake_.cancel();
 }
@@ -130,8 +142,15 @@ asio::awaitable<void> Agent::loop() {
       continue;
     }
     if (options_.batch_interval.count() > 0) {
-      sleep_.expires_after(options_.batch_interval);
-      co_await wait(sleep_);
+      // Debounce: wait for a quiet batch_interval, at most batch_max_delay
+      // after the first pending change (mark_dirty() moves last_dirty_).
+      const auto cap = first_dirty_ + std::max(options_.batch_interval, options_.batch_max_delay);
+      while (!stopped_) {
+        auto until = std::min(last_dirty_ + options_.batch_interval, cap);
+        if (std::chrono::steady_clock::now() >= until) break;
+        sleep_.expires_at(until);
+        co_await wait(sleep_);
+      }
       if (stopped_) break;
     }
     dirty_ = false;
@@ -191,7 +210,13 @@ std::vector<Record> Agent::desired() {
 
 asio::awaitable<Status> Agent::reconcile() {
   stats_.source_synced = source_.synced();
-  if (!stats_.source_synced) co_return Status{};  // nothing is known yet: never withdraw on ignorance
+  if (!stats_.source_synced) {
+    // Nothing is known yet: never withdraw on ignorance. The provider is
+    // still listed, so that its problems (credentials, zone) show at once.
+    auto listed = co_await registry_.records();
+    note_provider(listed.ok() ? Status{} : Status{listed.error()});
+    co_return listed.ok() ? Status{} : Status{listed.error()};
+  }
   ++stats_.plan_runs;
   metrics().plan_runs.inc();
   auto listed = co_await registry_.records();
@@ -200,9 +225,8 @@ asio::awaitable<Status> Agent::reconcile() {
     co_return listed.error();
   }
   note_provider({});
-  stats_.published = static_cast<size_t>(std::count_if(listed->begin(), listed->end(), [&](const Record& r) {
-    return r.owner() == options_.records.host.owner_id;
-  }));
+  std::vector<Record> owned = owned_by(*listed, options_.records.host.owner_id);
+  stats_.published = owned.size();
   metrics().owned.set(static_cast<double>(stats_.published));
   auto out = plan::compute({.current = std::move(listed.value()), .desired = desired(),
                             .owner = options_.records.host.owner_id, .policy = plan::Policy::kSync});
@@ -224,10 +248,10 @@ asio::awaitable<Status> Agent::reconcile() {
     stats_.converged = true;
     co_return Status{};
   }
-  co_return co_await apply(std::move(out.changes));
+  co_return co_await apply(std::move(out.changes), std::move(owned));
 }
 
-asio::awaitable<Status> Agent::apply(model::ChangeSet changes) {
+asio::awaitable<Status> Agent::apply(model::ChangeSet changes, std::vector<Record> owned_before) {
   if (options_.dry_run) {
     for (const auto& r : changes.create) log_change("publish", r, true);
     for (const auto& u : changes.update) log_change("update", u.new_record, true);
@@ -258,7 +282,7 @@ asio::awaitable<Status> Agent::apply(model::ChangeSet changes) {
   metrics().refused.inc(report->failed.size());
   metrics().requests.inc(report->requests);
   metrics().owned.set(static_cast<double>(stats_.published));
-  for (auto* o : observers_) o->on_applied(report->applied);
+  for (auto* o : observers_) o->on_applied(report->applied, owned_before);
   std::set<std::string> refused;
   for (const auto& f : report->failed) {
     const Record& r = !f.change.create.empty()   ? f.change.create.front()
@@ -307,13 +331,14 @@ asio::awaitable<Status> Agent::remove_all() {
   provider_.invalidate();
   auto listed = co_await registry_.records();
   if (!listed.ok()) co_return listed.error();
+  std::vector<Record> owned = owned_by(*listed, options_.records.host.owner_id);
   auto out = plan::compute({.current = std::move(listed.value()), .desired = {},
                             .owner = options_.records.host.owner_id, .policy = plan::Policy::kSync});
   if (out.changes.empty()) {
     log::info("no records owned by this host", {{"owner", options_.records.host.owner_id}});
     co_return Status{};
   }
-  co_return co_await apply(std::move(out.changes));
+  co_return co_await apply(std::move(out.changes), std::move(owned));
 }
 
 }  // namespace ecssd::agent

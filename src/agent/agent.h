@@ -24,8 +24,13 @@ namespace ecssd::agent {
 
 struct Options {
   model::RecordConfig records;
-  // Changes arriving within this window go out as one batch (0: the same loop turn).
+  // Changes go out once none arrived for this long, so that a burst becomes
+  // one batch (0: the same loop turn)...
   std::chrono::milliseconds batch_interval{0};
+  // ...but while changes keep arriving, the first waits at most this long
+  // (a batch at least every batch_max_delay during a long burst; not less
+  // than batch_interval).
+  std::chrono::milliseconds batch_max_delay{0};
   // Full relisting of the engine and the provider.
   std::chrono::milliseconds resync{std::chrono::seconds(60)};
   // Log the plan, change nothing.
@@ -36,11 +41,15 @@ struct Options {
 };
 
 // Told about every change set that was applied (EventBridge notifications,
-// metrics). Called on the agent's io_context.
+// metrics). Called on the agent's io_context, after the changes were applied;
+// must not block.
 class ChangeObserver {
  public:
   virtual ~ChangeObserver() = default;
-  virtual void on_applied(const model::ChangeSet& applied) = 0;
+  // `applied`: what the provider accepted (labeled records). `owned_before`:
+  // this owner's records as listed by the plan run that made the changes, so
+  // an observer can tell a container's first record from its others.
+  virtual void on_applied(const model::ChangeSet& applied, const std::vector<model::Record>& owned_before) = 0;
 };
 
 struct Stats {
@@ -80,13 +89,15 @@ class Agent {
 
   void add_observer(ChangeObserver* o) { observers_.push_back(o); }
   const Stats& stats() const { return stats_; }
+  // Why the provider last failed (empty while it answers), for /readyz.
+  const std::string& provider_error() const { return provider_error_; }
   registry::Registry& registry() { return registry_; }
 
  private:
   provider::Task<void> loop();
   // One plan run; returns an error when the provider failed or changes were refused.
   provider::Task<common::Status> reconcile();
-  provider::Task<common::Status> apply(model::ChangeSet changes);
+  provider::Task<common::Status> apply(model::ChangeSet changes, std::vector<model::Record> owned_before);
   std::vector<model::Record> desired();
   void mark_dirty();
   void arm_resync();
@@ -102,6 +113,9 @@ class Agent {
   boost::asio::steady_timer sleep_;
   boost::asio::steady_timer resync_timer_;
   bool dirty_ = false;
+  // When the first and the last change not yet planned arrived.
+  std::chrono::steady_clock::time_point first_dirty_{};
+  std::chrono::steady_clock::time_point last_dirty_{};
   bool running_ = false;
   bool stopped_ = false;
   bool loop_running_ = false;

@@ -2,6 +2,7 @@
 // published. Wiring only: the work is in src/agent, src/source, src/provider.
 #include <csignal>
 #include <cstdlib>
+#include <optional>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,7 +10,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "agent/agent.h"
+#include "agent/event_notifier.h"
 #include "agent/status_server.h"
+#include "aws/aws_stack.h"
+#include "aws/eventbridge.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "common/clock.h"
@@ -33,10 +37,12 @@ struct AgentFlags {
   bool ignore_health = false;
   std::string resync = "60s";
   std::string batch_interval;
+  std::string batch_max_delay;
   std::string metrics_listen = "127.0.0.1:9253";
   bool once = false;
   bool remove_all = false;
   bool dry_run = false;
+  std::string events_bus;
 };
 
 std::string docker_host_default(const std::string& flag) {
@@ -50,15 +56,20 @@ struct Run {
   asio::io_context io;
   AgentFlags flags;
   model::RecordConfig records;
+  // route53: the AWS plumbing (HTTP client, IMDS, credentials, signing)
+  // shared by the provider and EventBridge; declared first, so it goes last.
+  std::unique_ptr<aws::AwsStack> aws;
+  std::unique_ptr<aws::EventBridgeClient> events_api;
   std::unique_ptr<source::DockerSource> source;
   std::unique_ptr<provider::CachedProvider> provider;
+  std::unique_ptr<agent::EventNotifier> notifier;
   std::unique_ptr<agent::Agent> agent;
   std::unique_ptr<agent::StatusServer> status;
   asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
   int exit_code = kExitOk;
 
   // Stops everything; io.run() returns once what is in flight (an apply
-  // already sent) has finished, or after 10 s.
+  // already sent, events still queued) has finished, or after 10 s.
   void shutdown(int code) {
     exit_code = code;
     signals.cancel();
@@ -70,10 +81,12 @@ struct Run {
   asio::awaitable<void> drain() {
     asio::steady_timer t(io);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while ((agent && !agent->finished()) && std::chrono::steady_clock::now() < deadline) {
+    while (((agent && !agent->finished()) || (notifier && !notifier->idle())) &&
+           std::chrono::steady_clock::now() < deadline) {
       t.expires_after(std::chrono::milliseconds(10));
       co_await t.async_wait(asio::use_awaitable);
     }
+    if (notifier) notifier->stop();
     io.stop();
   }
 
@@ -94,10 +107,16 @@ struct Run {
 
 agent::Readiness readiness(const Run& run) {
   if (!run.agent) return {false, "starting"};
-  const auto& st = run.agent->stats();
-  if (!run.source->synced()) return {false, "the container engine has not been listed yet (see --docker-host)"};
-  if (!st.provider_ok) return {false, "the provider has not answered yet or is failing (see the log)"};
-  return {true, ""};
+  // Every reason at once: an operator fixing one should not discover the next.
+  std::string why;
+  if (!run.source->synced()) why = "the container engine has not been listed yet (see --docker-host)";
+  if (!run.agent->stats().provider_ok) {
+    const std::string& error = run.agent->provider_error();
+    if (!why.empty()) why += "; ";
+    why += error.empty() ? std::string("the provider has not answered yet")
+                         : "the provider is failing (retrying in the background): " + error;
+  }
+  return {why.empty(), why};
 }
 
 asio::awaitable<void> agent_main(Run& run) {
@@ -110,6 +129,7 @@ asio::awaitable<void> agent_main(Run& run) {
   pc.ttl = run.records.ttl;
   pc.zone_id = f.provider.zone_id;
   pc.zone_type = f.provider.zone_type;
+  pc.aws = run.aws.get();
   auto made = co_await provider::make_provider(run.io, pc, provider::Role::kAgent);
   if (!made.ok()) {
     log::error("cannot start the provider", {{"provider", pc.name}, {"error", made.error().describe()}});
@@ -122,10 +142,23 @@ asio::awaitable<void> agent_main(Run& run) {
   options.records = run.records;
   options.dry_run = f.dry_run;
   options.resync = to_duration(f.resync);
+  const bool embedded = pc.name == "embedded";
   options.batch_interval = !f.batch_interval.empty() ? to_duration(f.batch_interval)
-                           : pc.name == "embedded"   ? std::chrono::milliseconds(0)
-                                                     : std::chrono::milliseconds(1000);
+                           : embedded                 ? std::chrono::milliseconds(0)
+                                                      : std::chrono::milliseconds(1000);
+  options.batch_max_delay = !f.batch_max_delay.empty() ? to_duration(f.batch_max_delay)
+                            : embedded                  ? std::chrono::milliseconds(0)
+                                                        : std::chrono::milliseconds(5000);
   run.agent = std::make_unique<agent::Agent>(run.io, *run.source, *run.provider, options);
+  if (run.events_api) {
+    agent::EventNotifierOptions eo;
+    eo.bus = f.events_bus;
+    eo.zone = run.records.zone;
+    eo.host = run.records.host;
+    run.notifier = std::make_unique<agent::EventNotifier>(run.io, *run.events_api,
+                                                          common::RealTimeSource::instance(), std::move(eo));
+    run.agent->add_observer(run.notifier.get());
+  }
 
   if (f.remove_all) {
     auto s = co_await run.agent->remove_all();
@@ -151,14 +184,45 @@ asio::awaitable<void> agent_main(Run& run) {
   run.agent->start();
 }
 
+// Runs `task` to completion on the (not yet running) io_context.
+template <typename T>
+T run_now(asio::io_context& io, asio::awaitable<T> task) {
+  std::optional<T> out;
+  asio::co_spawn(io, std::move(task), [&out](std::exception_ptr, T value) { out.emplace(std::move(value)); });
+  io.run();
+  io.restart();
+  return std::move(*out);
+}
+
+// route53: the AWS stack, the host facts the flags leave out (IMDSv2 on EC2),
+// and with --events-bus the EventBridge client of this region. Only
+// configuration errors fail (a bad CA bundle, no region for --events-bus);
+// the credentials and the zone are checked by the provider, which keeps
+// retrying.
+common::Status prepare_aws(Run& run, AgentFlags& flags) {
+  aws::Env env = aws::Env::process();
+  auto stack = aws::make_aws_stack(run.io.get_executor(), env);
+  if (!stack.ok()) return stack.error();
+  run.aws = std::make_unique<aws::AwsStack>(std::move(stack.value()));
+  flags.records = run_now(run.io, with_instance_metadata(flags.records, *run.aws->imds));
+  if (flags.events_bus.empty()) return {};
+  auto region = run_now(run.io, aws::resolve_region(env, run.aws->imds.get()));
+  if (!region.ok()) {
+    return common::make_error(common::ErrorCode::kInvalidArgument,
+                              "--events-bus: EventBridge is regional and " + region.error().message);
+  }
+  auto endpoint = aws::resolve_endpoint(aws::Service::kEventBridge, env, *region);
+  if (!endpoint.ok()) {
+    return common::make_error(common::ErrorCode::kInvalidArgument, "--events-bus: " + endpoint.error().message);
+  }
+  run.events_api = std::make_unique<aws::EventBridgeClient>(*run.aws->transport, std::move(endpoint.value()));
+  log::info("EventBridge notifications on", {{"bus", flags.events_bus}, {"region", *region}});
+  return {};
+}
+
 int run_agent(AgentFlags& flags) {
   if (auto s = apply_log_flags(flags.log); !s.ok()) {
     std::fprintf(stderr, "ecssd: %s\n", s.error().message.c_str());
-    return kExitUsage;
-  }
-  auto records = resolve_record_config(flags.records, flags.provider);
-  if (!records.ok()) {
-    log::error("invalid configuration", {{"error", records.error().message}});
     return kExitUsage;
   }
   if (flags.provider.provider == "embedded" && (flags.once || flags.remove_all)) {
@@ -167,8 +231,23 @@ int run_agent(AgentFlags& flags) {
                           "responder's records vanish when the agent exits"}});
     return kExitUsage;
   }
+  if (flags.provider.provider != "route53" && !flags.events_bus.empty()) {
+    log::error("invalid configuration", {{"error", "--events-bus needs --provider route53 (AWS credentials)"}});
+    return kExitUsage;
+  }
 
   Run run;
+  if (flags.provider.provider == "route53") {
+    if (auto s = prepare_aws(run, flags); !s.ok()) {
+      log::error("invalid configuration", {{"error", s.error().message}});
+      return kExitUsage;
+    }
+  }
+  auto records = resolve_record_config(flags.records, flags.provider);
+  if (!records.ok()) {
+    log::error("invalid configuration", {{"error", records.error().message}});
+    return kExitUsage;
+  }
   run.flags = flags;
   run.records = *records;
   source::DockerSourceOptions so;
@@ -187,10 +266,12 @@ int run_agent(AgentFlags& flags) {
                                      {"record_mode", flags.records.record_mode},
                                      {"host_name", run.records.host.host_name},
                                      {"host_ip", run.records.host.host_ip},
+                                     {"instance_id", run.records.host.instance_id},
                                      {"owner", run.records.host.owner_id},
                                      {"docker_host", so.docker_host},
                                      {"dns_listen", flags.provider.provider == "embedded" ? flags.provider.dns_listen
                                                                                           : std::string("-")},
+                                     {"events_bus", flags.events_bus.empty() ? std::string("-") : flags.events_bus},
                                      {"dry_run", flags.dry_run}});
   run.wait_signals();
   asio::co_spawn(run.io, agent_main(run), asio::detached);
@@ -227,9 +308,14 @@ void register_agent(CLI::App& app, std::function<int()>* run) {
       ->check(duration_validator())
       ->capture_default_str();
   cmd->add_option("--batch-interval", flags->batch_interval,
-                  "Changes arriving within this window go out as one batch "
+                  "Changes go out once none arrived for this long, so a burst becomes one batch "
                   "[default: 0 for embedded, 1s for route53]")
       ->envname("ECSSD_BATCH_INTERVAL")
+      ->check(duration_validator());
+  cmd->add_option("--batch-max-delay", flags->batch_max_delay,
+                  "While changes keep arriving (a long burst), the longest the first waits: a batch at least "
+                  "this often [default: 0 for embedded, 5s for route53]")
+      ->envname("ECSSD_BATCH_MAX_DELAY")
       ->check(duration_validator());
   cmd->add_option("--metrics-listen", flags->metrics_listen,
                   "address:port of the status server: /metrics (Prometheus), /healthz, /readyz (empty: off)")
@@ -240,6 +326,14 @@ void register_agent(CLI::App& app, std::function<int()>* run) {
                 "Withdraw every record this host owns and exit, e.g. from an instance shutdown hook (route53)")
       ->envname("ECSSD_REMOVE_ALL");
   cmd->add_flag("--dry-run", flags->dry_run, "Log what would change; change nothing")->envname("ECSSD_DRY_RUN");
+  cmd->add_option("--events-bus", flags->events_bus,
+                  "route53: send an EventBridge event to this bus (name or ARN) when a container's first record "
+                  "is published (Container Started) and its last withdrawn (Container Stopped); source ecssd")
+      ->envname("ECSSD_EVENTS_BUS");
+  cmd->add_option("--instance-id", flags->records.instance_id,
+                  "route53: EC2 instance id recorded with the records, for the reaper's EC2 check [default: from "
+                  "the instance metadata when --host-name or --host-ip is left out]")
+      ->envname("ECSSD_INSTANCE_ID");
   add_log_flags(*cmd, flags->log);
   cmd->callback([flags, run] { *run = [flags] { return run_agent(*flags); }; });
 }

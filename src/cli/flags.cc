@@ -1,15 +1,31 @@
 #include "cli/flags.h"
 
+#include <cctype>
+
+#include <boost/asio/ip/address_v4.hpp>
 #include <fmt/format.h>
 
 #include "common/duration.h"
 #include "common/host_info.h"
+#include "common/log.h"
 #include "model/names.h"
 
 namespace ecssd::cli {
 
 using common::ErrorCode;
 using common::make_error;
+
+namespace {
+
+common::Result<std::string> trimmed(common::Result<std::string> r) {
+  if (!r.ok()) return r;
+  std::string v = std::move(r.value());
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.erase(v.begin());
+  return v;
+}
+
+}  // namespace
 
 void add_log_flags(CLI::App& app, LogFlags& f) {
   app.add_option("--log-format", f.format, "Log line format: text or json (one JSON object per line)")
@@ -93,6 +109,55 @@ void add_record_flags(CLI::App& app, RecordFlags& f) {
       ->capture_default_str();
 }
 
+boost::asio::awaitable<RecordFlags> with_instance_metadata(RecordFlags f, aws::InstanceMetadata& imds) {
+  if ((!f.host_name.empty() && !f.host_ip.empty()) || !imds.enabled()) co_return f;
+  aws::InstanceMetadata* md = &imds;
+  std::string failure;
+  bool used = false;
+  if (f.host_name.empty()) {
+    auto name_asked = co_await md->local_hostname();
+    auto name = trimmed(std::move(name_asked));
+    if (!name.ok()) {
+      failure = name.error().describe();
+    } else {
+      // On VPCs with custom DHCP options local-hostname may list several names: the first is the instance's.
+      std::string first = name->substr(0, name->find_first_of(" \t"));
+      if (!first.empty() && model::validate_hostname(model::normalize_name(first)).ok()) {
+        f.host_name = first;
+        used = true;
+      }
+    }
+  }
+  if (f.host_ip.empty() && failure.empty()) {
+    auto ip_asked = co_await md->local_ipv4();
+    auto ip = trimmed(std::move(ip_asked));
+    if (!ip.ok()) {
+      failure = ip.error().describe();
+    } else {
+      boost::system::error_code ec;
+      boost::asio::ip::make_address_v4(*ip, ec);
+      if (!ec) {
+        f.host_ip = *ip;
+        used = true;
+      }
+    }
+  }
+  if (f.instance_id.empty() && failure.empty()) {
+    auto id_asked = co_await md->instance_id();
+    auto id = trimmed(std::move(id_asked));
+    if (id.ok()) f.instance_id = *id;
+  }
+  if (used) {
+    log::info("host identity from EC2 instance metadata",
+              {{"host_name", f.host_name}, {"host_ip", f.host_ip}, {"instance_id", f.instance_id}});
+  } else {
+    log::info("EC2 instance metadata not available; using this machine's host name and address (set --host-name "
+              "and --host-ip, or AWS_EC2_METADATA_DISABLED=true, to skip it)",
+              {{"error", failure.empty() ? std::string("no usable local-hostname or local-ipv4") : failure}});
+  }
+  co_return f;
+}
+
 common::Result<model::RecordConfig> resolve_record_config(const RecordFlags& f, const ProviderFlags& p) {
   model::RecordConfig c;
   c.zone = model::normalize_name(p.zone);
@@ -116,6 +181,7 @@ common::Result<model::RecordConfig> resolve_record_config(const RecordFlags& f, 
     return make_error(ErrorCode::kInvalidArgument, fmt::format("--host-ip6 \"{}\" is not an IPv6 address", f.host_ip6));
   }
   c.host.owner_id = f.owner_id.empty() ? host : f.owner_id;
+  c.host.instance_id = f.instance_id;
   if (auto s = model::validate(c); !s.ok()) return s.error();
   return c;
 }

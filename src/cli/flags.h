@@ -6,6 +6,9 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "aws/instance_metadata.h"
 
 #include "common/log.h"
 #include "common/result.h"
@@ -41,8 +44,17 @@ struct RecordFlags {
   std::string host_ip6;
   std::string owner_id;
   std::string target = "host";
+  std::string instance_id;  // EC2 instance id (agent --instance-id, or IMDS)
 };
 void add_record_flags(CLI::App& app, RecordFlags& f);
+
+// route53 on EC2: the host facts the flags leave out come from the instance
+// metadata (IMDSv2): --host-name from local-hostname, --host-ip from
+// local-ipv4, and with them --instance-id. IMDS is asked only when --host-name
+// or --host-ip is missing and it is enabled; when it cannot be reached (off
+// EC2 it fails within about 2 s), resolve_record_config's defaults apply and
+// one log line says so. Never fails.
+boost::asio::awaitable<RecordFlags> with_instance_metadata(RecordFlags f, aws::InstanceMetadata& imds);
 
 // Resolves defaults (this machine's host name and primary IPv4) and validates.
 // Errors: kInvalidArgument naming the flag.

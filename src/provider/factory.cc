@@ -4,7 +4,6 @@
 
 #include "aws/aws_stack.h"
 #include "aws/endpoint.h"
-#include "common/log.h"
 #include "provider/axfr/axfr_provider.h"
 #include "provider/embedded/embedded_provider.h"
 #include "provider/route53/route53_provider.h"
@@ -23,18 +22,17 @@ using Made = common::Result<std::unique_ptr<Provider>>;
 // exist keeps trying in the background (and /readyz says why).
 class Route53Bundle final : public Provider {
  public:
-  Route53Bundle(aws::AwsStack stack, aws::ServiceEndpoint endpoint, Route53Options options)
-      : stack_(std::move(stack)),
+  // `own` is the stack to keep, or null when `stack` is borrowed.
+  Route53Bundle(std::unique_ptr<aws::AwsStack> own, aws::AwsStack& stack, aws::ServiceEndpoint endpoint,
+                Route53Options options)
+      : own_(std::move(own)),
         zone_(options.zone),
-        r53_(std::make_unique<Route53Provider>(*stack_.transport, std::move(endpoint), std::move(options))) {}
+        r53_(std::make_unique<Route53Provider>(*stack.transport, std::move(endpoint), std::move(options))) {}
 
   Task<common::Status> ensure() {
     if (ready_) co_return common::Status{};
-    auto s = co_await r53_->init();
-    if (s.ok()) {
-      ready_ = true;
-      log::info("route53 zone found", {{"zone", r53_->zone()}, {"zone_id", r53_->zone_id()}});
-    }
+    auto s = co_await r53_->init();  // logs the zone it found
+    ready_ = s.ok();
     co_return s;
   }
 
@@ -53,7 +51,7 @@ class Route53Bundle final : public Provider {
   model::Record canonicalize(model::Record r) const override { return r53_->canonicalize(std::move(r)); }
 
  private:
-  aws::AwsStack stack_;
+  std::unique_ptr<aws::AwsStack> own_;
   std::string zone_;
   std::unique_ptr<Route53Provider> r53_;
   bool ready_ = false;
@@ -81,8 +79,13 @@ asio::awaitable<Made> make_embedded(asio::io_context& io, const ProviderConfig& 
 
 asio::awaitable<Made> make_route53(asio::io_context& io, const ProviderConfig& c, Role role) {
   aws::Env env = aws::Env::process();
-  auto stack = aws::make_aws_stack(io.get_executor(), env);
-  if (!stack.ok()) co_return stack.error();
+  std::unique_ptr<aws::AwsStack> own;
+  if (c.aws == nullptr) {
+    auto stack = aws::make_aws_stack(io.get_executor(), env);
+    if (!stack.ok()) co_return stack.error();
+    own = std::make_unique<aws::AwsStack>(std::move(stack.value()));
+  }
+  aws::AwsStack& stack = c.aws != nullptr ? *c.aws : *own;
   auto endpoint = aws::resolve_endpoint(aws::Service::kRoute53, env, "us-east-1");
   if (!endpoint.ok()) co_return endpoint.error();
   Route53Options o;
@@ -94,11 +97,12 @@ asio::awaitable<Made> make_route53(asio::io_context& io, const ProviderConfig& c
                          fmt::format("--zone-type \"{}\": use private, public or any", c.zone_type));
   }
   o.zone_type = *type;
-  auto bundle = std::make_unique<Route53Bundle>(std::move(stack.value()), std::move(endpoint.value()), std::move(o));
-  auto s = co_await bundle->ensure();
-  if (!s.ok()) {
-    if (role == Role::kClient) co_return s.error();
-    log::error("route53 zone not usable yet; retrying in the background", {{"error", s.error().describe()}});
+  auto bundle = std::make_unique<Route53Bundle>(std::move(own), stack, std::move(endpoint.value()), std::move(o));
+  // A client needs the zone now. An agent finds it on its first listing and
+  // keeps retrying from there (logging the error once, /readyz says why).
+  if (role == Role::kClient) {
+    auto s = co_await bundle->ensure();
+    if (!s.ok()) co_return s.error();
   }
   co_return std::unique_ptr<Provider>(std::move(bundle));
 }

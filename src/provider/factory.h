@@ -11,6 +11,10 @@
 #include "common/result.h"
 #include "provider/provider.h"
 
+namespace ecssd::aws {
+struct AwsStack;
+}
+
 namespace ecssd::provider {
 
 // Everything any provider may need; each reads its own fields.
@@ -25,6 +29,10 @@ struct ProviderConfig {
   // route53
   std::string zone_id;
   std::string zone_type = "private";
+  // route53: the AWS plumbing to borrow (the caller's, shared with other AWS
+  // clients such as EventBridge; must outlive the provider). Null: the
+  // provider builds its own from the environment.
+  aws::AwsStack* aws = nullptr;
 };
 
 // What the provider is for: the agent serves or writes records; a client

@@ -390,12 +390,14 @@ Task<common::Status> Route53Provider::find_zone_by_name() {
   if (wanted.empty()) {
     if (options_.zone_type == ZoneType::kAny) {
       co_return make_error(ErrorCode::kNotFound,
-                           fmt::format("no hosted zone named {} is visible to these credentials", name));
+                           fmt::format("no hosted zone named {} is visible to these credentials (create it, or "
+                                       "fix --zone)", name));
     }
     co_return make_error(
         ErrorCode::kNotFound,
         others.empty()
-            ? fmt::format("no {} hosted zone named {} is visible to these credentials", kind, name)
+            ? fmt::format("no {} hosted zone named {} is visible to these credentials (create it, or fix --zone "
+                          "or --zone-type)", kind, name)
             : fmt::format("no {} hosted zone named {}; found {} zone {} (pass --zone-type {} or --zone-id)", kind,
                           name, want_private ? "public" : "private", ids(others), want_private ? "public" : "private"));
   }

@@ -1,19 +1,16 @@
-"""moto_server for the Route 53 tests, and a driver for tests/tools/route53_pipe.
-
-A small local harness: the AWS plumbing branch brings the project's reusable
-MotoServer (harness/moto.py); once it is on main, MotoServer below should give
-way to it. Everything here talks to 127.0.0.1 only.
+"""moto_server for the Route 53 provider tests, and a driver for
+tests/tools/route53_pipe. The server is harness/moto.py's, with raw() added.
+Everything here talks to 127.0.0.1 only.
 """
 import http.client
 import json
 import os
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.parse
 
-import boto3
+from harness.moto import MotoServer as _MotoServer
 
 # moto picks the service from the SigV4 credential scope and does not verify
 # Route 53 signatures (ENVIRONMENT.md), so a well-formed header routes the
@@ -22,53 +19,8 @@ _AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/route53/aws
          "SignedHeaders=host;x-amz-date, Signature=0")
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class MotoServer:
-    """A private moto_server on a free loopback port."""
-
-    def __init__(self):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._proc = None
-        self._log = None
-
-    def start(self):
-        env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
-        self._log = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(self.port)], env=env,
-                                      stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError("moto_server exited at start")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("moto_server did not start within 30 s")
-
-    def stop(self):
-        if self._proc:
-            self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-            self._proc = None
-        if self._log:
-            self._log.close()
-            self._log = None
-
-    def client(self, service="route53"):
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+class MotoServer(_MotoServer):
+    """harness/moto.py's private moto_server, plus unsigned-but-routable requests."""
 
     def raw(self, method, path, body=None):
         """One unsigned-but-routable request; returns (status, body)."""

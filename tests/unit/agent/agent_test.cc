@@ -99,6 +99,50 @@ TEST_F(AgentTest, ABurstOfChangesIsCoalescedIntoOneApply) {
   settle();
 }
 
+// A long burst goes out in a few batches (one per batch_max_delay), not one
+// per change and not one at its very end; a lone change after batch_interval.
+TEST_F(AgentTest, ALongBurstIsBatchedByMaxDelayAndALoneChangeByInterval) {
+  options_.batch_interval = std::chrono::milliseconds(40);
+  options_.batch_max_delay = std::chrono::milliseconds(150);
+  Agent agent(io_, source_, *cache_, options_);
+  agent.start();
+  source_.set({});
+  auto run_for = [&](std::chrono::milliseconds d) {
+    auto end = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < end) {
+      io_.restart();
+      io_.run_for(std::chrono::milliseconds(2));
+    }
+  };
+  run_for(std::chrono::milliseconds(60));
+  const size_t before = mem_->apply_calls();
+  std::vector<model::Service> all;
+  for (int i = 0; i < 60; ++i) {  // a change every ~10 ms for ~600 ms
+    all.push_back(svc(fmt::format("{:03d}", i), "web", static_cast<uint16_t>(20000 + i)));
+    source_.set(all);
+    run_for(std::chrono::milliseconds(10));
+  }
+  const size_t during = mem_->apply_calls() - before;
+  EXPECT_GE(during, 2u);   // not held back until the burst ends
+  EXPECT_LE(during, 8u);   // nor one per change
+  run_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(count_type(model::RecordType::kCNAME), 60u);
+
+  // Alone: out after the quiet interval, well before the max delay.
+  const size_t applies = mem_->apply_calls();
+  all.push_back(svc("lone", "web", 21000));
+  source_.set(all);
+  auto t0 = std::chrono::steady_clock::now();
+  while (mem_->apply_calls() == applies && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2)) {
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(mem_->apply_calls(), applies + 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(140));
+  agent.stop();
+  settle();
+}
+
 TEST_F(AgentTest, NeverTouchesRecordsOfOtherOwnersOrForeignRecords) {
   model::Record foreign;
   foreign.name = "web.sd.internal";
