@@ -227,9 +227,61 @@ model::ChangeSet expand(const model::ChangeSet& changes) {
 
 Registry::Registry(provider::Provider& provider, std::string owner) : provider_(provider), owner_(std::move(owner)) {}
 
+namespace {
+
+// The set identifier a companion value names ("set=..."), if it is one.
+std::optional<std::string> companion_set(const Record& r, std::string_view value) {
+  auto strings = model::txt_decode(value);
+  if (!strings.ok() || strings->empty() || strings->front() != kHeritage) return std::nullopt;
+  for (const auto& s : *strings) {
+    if (s.starts_with("set=")) return s.substr(4);
+  }
+  return r.set_identifier;
+}
+
+}  // namespace
+
+void Registry::use_listed_companions(model::ChangeSet& raw) const {
+  auto fix = [&](Record& r) {
+    if (r.type != RecordType::kTXT || !parse_companion_name(r.name)) return;
+    auto it = listed_companions_.find({r.name, r.set_identifier});
+    if (it == listed_companions_.end()) return;
+    r.values = it->second.values;
+    r.ttl = it->second.ttl;
+    if (provider_.capabilities().set_identifiers) r.weight = it->second.weight;
+  };
+  for (auto& r : raw.remove) fix(r);
+  for (auto& u : raw.update) fix(u.old_record);
+}
+
+void Registry::remember_companions(const model::ChangeSet& raw_applied) {
+  auto is_companion = [](const Record& r) { return r.type == RecordType::kTXT && parse_companion_name(r.name); };
+  for (const auto& r : raw_applied.remove) {
+    if (is_companion(r)) listed_companions_.erase({r.name, r.set_identifier});
+  }
+  for (const auto& u : raw_applied.update) {
+    if (is_companion(u.new_record)) listed_companions_.insert_or_assign({u.new_record.name, u.new_record.set_identifier}, u.new_record);
+  }
+  for (const auto& r : raw_applied.create) {
+    if (is_companion(r)) listed_companions_.insert_or_assign({r.name, r.set_identifier}, r);
+  }
+}
+
 Task<common::Result<std::vector<Record>>> Registry::records() {
   auto raw = co_await provider_.list();
   if (!raw.ok()) co_return raw.error();
+  listed_companions_.clear();
+  for (const auto& r : raw.value()) {
+    if (r.type != RecordType::kTXT || !parse_companion_name(r.name)) continue;
+    for (const auto& v : r.values) {
+      auto set = companion_set(r, v);
+      if (!set) continue;
+      Record c = r;
+      c.values = {v};
+      c.labels.clear();
+      listed_companions_.insert_or_assign({r.name, *set}, std::move(c));
+    }
+  }
   auto joined = join(raw.value(), provider_.capabilities().set_identifiers);
   owned_.clear();
   for (const auto& r : joined) {
@@ -260,9 +312,12 @@ Task<common::Result<provider::ApplyReport>> Registry::apply(model::ChangeSet cha
   }
   if (allowed.empty()) co_return report;
 
-  auto result = co_await provider_.apply(expand(allowed));
+  model::ChangeSet raw = expand(allowed);
+  use_listed_companions(raw);
+  auto result = co_await provider_.apply(std::move(raw));
   if (!result.ok()) co_return result.error();
   report.requests = result->requests;
+  remember_companions(result->applied);
 
   // Which raw keys failed, and why.
   std::map<Key, common::Error> failed;
