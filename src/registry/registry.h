@@ -68,10 +68,10 @@ class Registry {
   std::string owner_;
   // Keys of the records the last listing showed as owned (by owner_ or any).
   std::set<std::tuple<std::string, model::RecordType, std::string>> owned_;
-  // Companion TXT records as listed, by (companion name, set identifier):
-  // deleting or replacing a companion names exactly the value stored, even
-  // when it differs from what companion_of() would write today (another
-  // ecssd version, another label order).
+  // Companion TXT records as listed, by (companion name, set identifier),
+  // when they differ from what companion_of() rebuilds from their labels
+  // (another ecssd version, another label order): deleting or replacing such a
+  // companion names exactly the value stored. Usually empty.
   std::map<std::pair<std::string, std::string>, model::Record> listed_companions_;
   void use_listed_companions(model::ChangeSet& raw) const;
   void remember_companions(const model::ChangeSet& raw_applied);
