@@ -4,6 +4,7 @@
 #include <charconv>
 #include <ctime>
 #include <map>
+#include <queue>
 #include <set>
 
 #include <boost/asio/co_spawn.hpp>
@@ -54,9 +55,25 @@ std::string spec_key(const CheckSpec& s) {
 
 }  // namespace
 
+// What the report will say about a record, filled in as the pass goes (the
+// rest of its RecordReport is built from the record at the end, so the pass
+// does not hold every name and value twice).
+struct Outcome {
+  std::string owner;
+  std::string_view kind;
+  std::string_view result = "not-checked";
+  int checks = 0;
+  std::string detail;
+  bool dead = false;
+  std::string reason;
+  Decision decision = Decision::kKeep;
+  std::string error;
+  std::string task_stop;
+};
+
 struct Reaper::Entry {
   Record record;
-  RecordReport rep;
+  Outcome rep;
   Role role = Role::kService;
   std::optional<CheckSpec> spec;
   std::string spec_error;
@@ -72,11 +89,15 @@ struct Reaper::CheckRun {
   HealthTracker tracker;
   std::vector<CheckSpec> specs;
   std::vector<std::string> details;  // the last probe's answer per target
-  std::vector<size_t> queue;         // targets of the current round, by due time
-  size_t next = 0;
+  // Targets waiting for their next check, earliest due first (then in order added).
+  using Item = std::tuple<common::SteadyTime, uint64_t, size_t>;
+  std::priority_queue<Item, std::vector<Item>, std::greater<>> queue;
+  uint64_t pushed = 0;
   size_t probes = 0;
   size_t workers_left = 0;
   net::steady_timer* done = nullptr;
+
+  void push(size_t id) { queue.emplace(tracker.due(id), pushed++, id); }
 };
 
 Reaper::Reaper(registry::Registry& registry, Probe& probe, Sleeper& sleeper, const common::TimeSource& time,
@@ -87,56 +108,54 @@ Reaper::Reaper(registry::Registry& registry, Probe& probe, Sleeper& sleeper, con
 
 Reaper::~Reaper() = default;
 
+// Each worker takes the target due first, waits until it is due, probes it
+// and, while the target has no verdict, queues its next check (due one
+// interval after this one started). A worker leaves when the queue is empty:
+// a retry is only ever queued by a worker that then looks at the queue again,
+// so nothing is left behind. Each target's checks follow one another as soon as
+// the interval allows; no round waits for the slowest probe.
 Task<void> Reaper::check_worker(CheckRun* run) {
-  while (run->next < run->queue.size()) {
-    size_t id = run->queue[run->next++];
-    co_await sleeper_.sleep_until(run->tracker.due(id));
+  while (!run->queue.empty()) {
+    // No structured bindings around co_await (g++ 12).
+    CheckRun::Item item = run->queue.top();
+    run->queue.pop();
+    size_t id = std::get<2>(item);
+    co_await sleeper_.sleep_until(std::get<0>(item));
     run->tracker.started(id);
     ++run->probes;
     ProbeResult result = co_await probe_.check(run->specs[id]);
     run->tracker.finished(id, result.healthy);
     run->details[id] = std::move(result.detail);
+    if (run->tracker.needs_check(id)) run->push(id);
   }
 }
 
-// Rounds: every target without a verdict is probed once per round, at most
-// `concurrency` at a time, each no earlier than its due time (last start +
-// interval). A round ends when its slowest probe has; the next round's
-// targets are mostly due by then (the interval counts from each start).
 Task<void> Reaper::run_checks(CheckRun* run) {
+  for (size_t id = 0; id < run->tracker.size(); ++id) run->push(id);
+  if (run->queue.empty()) co_return;
   auto executor = co_await net::this_coro::executor;
-  while (true) {
-    run->queue.clear();
-    for (size_t id = 0; id < run->tracker.size(); ++id) {
-      if (run->tracker.needs_check(id)) run->queue.push_back(id);
-    }
-    if (run->queue.empty()) co_return;
-    std::stable_sort(run->queue.begin(), run->queue.end(),
-                     [run](size_t a, size_t b) { return run->tracker.due(a) < run->tracker.due(b); });
-    run->next = 0;
-    size_t workers = std::min(options_.concurrency, run->queue.size());
-    net::steady_timer done(executor, net::steady_timer::time_point::max());
-    run->workers_left = workers;
-    run->done = &done;
-    for (size_t i = 0; i < workers; ++i) {
-      net::co_spawn(executor, check_worker(run), [run](std::exception_ptr e) {
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            log::error("health check worker failed", {{"error", ex.what()}});
-          }
+  size_t workers = std::min(options_.concurrency, run->queue.size());
+  net::steady_timer done(executor, net::steady_timer::time_point::max());
+  run->workers_left = workers;
+  run->done = &done;
+  for (size_t i = 0; i < workers; ++i) {
+    net::co_spawn(executor, check_worker(run), [run](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log::error("health check worker failed", {{"error", ex.what()}});
         }
-        // Moving the expiry into the past wakes the waiter, and any later wait ends at once.
-        if (--run->workers_left == 0) run->done->expires_at(net::steady_timer::time_point::min());
-      });
-    }
-    while (run->workers_left > 0) {
-      boost::system::error_code ec;
-      co_await done.async_wait(net::redirect_error(net::use_awaitable, ec));
-    }
-    run->done = nullptr;
+      }
+      // Moving the expiry into the past wakes the waiter, and any later wait ends at once.
+      if (--run->workers_left == 0) run->done->expires_at(net::steady_timer::time_point::min());
+    });
   }
+  while (run->workers_left > 0) {
+    boost::system::error_code ec;
+    co_await done.async_wait(net::redirect_error(net::use_awaitable, ec));
+  }
+  run->done = nullptr;
 }
 
 Task<Report> Reaper::run_pass() {
@@ -185,17 +204,8 @@ Task<Report> Reaper::run_pass() {
     auto e = std::make_unique<Entry>();
     e->record = std::move(r);
     const Record& rec = e->record;
-    RecordReport& rep = e->rep;
-    rep.name = rec.name;
-    rep.type = std::string(model::to_string(rec.type));
-    rep.set_identifier = rec.set_identifier;
-    rep.values = rec.values;
+    Outcome& rep = e->rep;
     rep.owner = std::string(rec.owner());
-    rep.container_name = rec.label_or(model::label::kContainerName);
-    rep.service = rec.label_or(model::label::kService);
-    rep.target = rec.label_or(model::label::kAddress);
-    rep.check = "-";
-    rep.result = "not-checked";
     if (rec.label_or(model::label::kKind) == "host") {
       e->role = Role::kHost;
       rep.kind = "host";
@@ -208,7 +218,6 @@ Task<Report> Reaper::run_pass() {
       auto spec = check_from_labels(rec.labels, options_.check_timeout);
       if (spec.ok()) {
         e->spec = *spec;
-        rep.check = spec->describe();
       } else {
         e->spec_error = spec.error().message;
       }
@@ -221,7 +230,13 @@ Task<Report> Reaper::run_pass() {
     }
     entries.push_back(std::move(e));
   }
+  std::vector<Record>().swap(*listed);  // moved from: only the shells are left
   report.owned = entries.size();
+  auto elapsed_ms = [&] {
+    return static_cast<int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(time_.steady_now() - started).count());
+  };
+  log::debug("zone listed", {{"owned", report.owned}, {"foreign", report.foreign}, {"ms", elapsed_ms()}});
   if (entries.empty()) {
     finish();
     co_return report;
@@ -261,18 +276,16 @@ Task<Report> Reaper::run_pass() {
     }
   }
   report.targets_checked = run.specs.size();
+  log::debug("checking targets", {{"targets", run.specs.size()}, {"ms", elapsed_ms()}});
   co_await run_checks(&run);
   report.probes = run.probes;
+  log::debug("targets checked", {{"probes", run.probes}, {"ms", elapsed_ms()}});
 
   // Service records.
   const int fall = run.tracker.policy().fall;
   for (auto& e : entries) {
     if (e->role != Role::kService) continue;
-    RecordReport& rep = e->rep;
-    rep.ecs = std::string(to_string(e->cloud.ecs));
-    rep.ecs_detail = e->cloud.ecs_detail;
-    rep.ec2 = std::string(to_string(e->cloud.ec2));
-    rep.ec2_detail = e->cloud.ec2_detail;
+    Outcome& rep = e->rep;
     if (e->target >= 0) {
       auto id = static_cast<size_t>(e->target);
       rep.checks = run.tracker.checks(id);
@@ -400,7 +413,40 @@ Task<Report> Reaper::run_pass() {
     co_await stop_failing_tasks(&all, &report);
   }
 
-  for (auto& e : entries) report.records.push_back(std::move(e->rep));
+  // Each entry goes as its report is made from it: the pass never holds the
+  // zone twice.
+  report.records.reserve(entries.size());
+  for (auto& e : entries) {
+    RecordReport r;
+    Record& rec = e->record;
+    Outcome& o = e->rep;
+    r.type = std::string(model::to_string(rec.type));
+    r.container_name = rec.label_or(model::label::kContainerName);
+    r.service = rec.label_or(model::label::kService);
+    r.target = rec.label_or(model::label::kAddress);
+    r.name = std::move(rec.name);
+    r.set_identifier = std::move(rec.set_identifier);
+    r.values = std::move(rec.values);
+    r.owner = std::move(o.owner);
+    r.kind = std::string(o.kind);
+    r.check = e->spec ? e->spec->describe() : std::string("-");
+    r.result = std::string(o.result);
+    r.checks = o.checks;
+    r.detail = std::move(o.detail);
+    if (e->role == Role::kService) {
+      r.ecs = std::string(to_string(e->cloud.ecs));
+      r.ecs_detail = std::move(e->cloud.ecs_detail);
+      r.ec2 = std::string(to_string(e->cloud.ec2));
+      r.ec2_detail = std::move(e->cloud.ec2_detail);
+    }
+    r.dead = o.dead;
+    r.reason = std::move(o.reason);
+    r.decision = o.decision;
+    r.error = std::move(o.error);
+    r.task_stop = std::move(o.task_stop);
+    report.records.push_back(std::move(r));
+    e.reset();
+  }
   finish();
   co_return report;
 }
@@ -458,7 +504,7 @@ Task<void> Reaper::delete_records(std::vector<Entry*> doomed, Report* report) {
       ++report->deleted;
       log::info("reaped record", {{"record", model::describe(e->record)},
                                   {"owner", e->rep.owner},
-                                  {"container", e->rep.container_name},
+                                  {"container", e->record.label_or(model::label::kContainerName)},
                                   {"reason", e->rep.reason}});
     }
   }
