@@ -225,6 +225,34 @@ class LambdaRuntimeTest(unittest.TestCase):
         self.assertTrue(any(l.get("msg") == "reaped record" and l.get("record", "").startswith("svc1.sd.test")
                             for l in logs), logs)
 
+    def test_reap_every_runs_passes_until_sigterm(self):
+        # Not Lambda: the daemon mode of `ecssd reap`, on the same kind of zone.
+        self.listeners = [listener() for _ in range(3)]
+        records = []
+        for i, s in enumerate(self.listeners):
+            records += owned_record("svc%d" % i, i + 1, s.getsockname()[1])
+        self.change(records + FOREIGN)
+        env = self.moto.env(HOME=self.tmp.name)
+        p = self.start([self.bin, "reap", "--provider", "route53", "--zone", ZONE, "--every", "500ms",
+                        "--grace", "0s", "--check-interval", "100ms", "--output", "json"], env)
+        out_lines = lambda: [l for l in self.output(p).splitlines() if l.startswith('{"zone"')]  # noqa: E731
+        deadline = time.monotonic() + 30
+        while len(out_lines()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertGreaterEqual(len(out_lines()), 2, self.output(p))
+        # A target dies between passes: a later pass deletes its record.
+        self.listeners[0].close()
+        deadline = time.monotonic() + 30
+        while "svc0.%s." % ZONE in self.cnames() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertNotIn("svc0.%s." % ZONE, self.cnames())
+        self.assertEqual(len(self.cnames()), 2)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(15), 0, self.output(p)[-2000:])
+        reports = [json.loads(l) for l in out_lines()]
+        self.assertEqual(sum(r["deleted"] for r in reports), 1)
+        self.assertTrue(self.foreign_present())
+
     def test_bad_configuration_is_an_init_error(self):
         cases = [
             # CLI11 rejects the value read from the environment.
