@@ -1,6 +1,9 @@
 #include "cli/cli.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -20,6 +23,8 @@ int run(int argc, char** argv) {
 
   register_agent(app, &chosen);
   register_records(app, &chosen);
+  register_reap(app, &chosen);
+  register_lambda(app, &chosen);
 
   auto* version = app.add_subcommand("version", "Print the version and exit");
   version->callback([&chosen] {
@@ -29,10 +34,17 @@ int run(int argc, char** argv) {
     };
   });
 
+  // Started as a Lambda custom runtime's `bootstrap`: run `ecssd lambda`.
+  std::vector<char*> args(argv, argv + argc);
+  char lambda_arg[] = "lambda";
+  if (started_as_lambda_bootstrap(argc, argv)) args.push_back(lambda_arg);
+  const bool lambda = args.size() > 1 && std::string_view(args[1]) == "lambda";
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
+    // In Lambda nobody reads stderr before the function fails: say it to the Runtime API too.
+    if (code != 0 && lambda && std::getenv("AWS_LAMBDA_RUNTIME_API")) return report_lambda_init_error(e.what());
     return code == 0 ? kExitOk : kExitUsage;
   }
   return chosen ? chosen() : kExitUsage;

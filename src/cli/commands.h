@@ -2,6 +2,7 @@
 // The subcommands. Each registers its flags on a CLI11 subcommand and returns
 // the code to exit with once run.
 #include <functional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -11,6 +12,15 @@ namespace ecssd::cli {
 // subcommand was chosen.
 void register_agent(CLI::App& app, std::function<int()>* run);
 void register_records(CLI::App& app, std::function<int()>* run);
+void register_reap(CLI::App& app, std::function<int()>* run);
+void register_lambda(CLI::App& app, std::function<int()>* run);
+
+// True when the binary runs as a Lambda custom runtime: started as
+// `bootstrap` without arguments while AWS_LAMBDA_RUNTIME_API is set.
+bool started_as_lambda_bootstrap(int argc, char** argv);
+// Reports a configuration error to the Lambda Runtime API (init error) and
+// returns the exit code (kExitUsage).
+int report_lambda_init_error(const std::string& message);
 
 // Exit codes shared by the subcommands.
 inline constexpr int kExitOk = 0;

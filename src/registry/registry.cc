@@ -103,11 +103,25 @@ Record companion_of(const Record& r) {
   return c;
 }
 
+namespace {
+std::vector<Record> join_consuming(std::vector<Record>& raw, bool native_set_ids);
+}  // namespace
+
 std::vector<Record> join(const std::vector<Record>& raw, bool native_set_ids) {
+  std::vector<Record> copy = raw;
+  return join_consuming(copy, native_set_ids);
+}
+
+namespace {
+
+// join(), taking the records (not the companions) out of `raw` instead of
+// copying them, and the decoded labels out of the companions: a large zone's
+// listing is not held twice.
+std::vector<Record> join_consuming(std::vector<Record>& raw, bool native_set_ids) {
   std::vector<Record> out;
   std::vector<Companion> companions;
-  std::vector<const Record*> mains;
-  for (const auto& r : raw) {
+  std::vector<Record*> mains;
+  for (auto& r : raw) {
     bool is_companion = false;
     if (r.type == RecordType::kTXT && parse_companion_name(r.name)) {
       for (const auto& v : r.values) {
@@ -119,16 +133,17 @@ std::vector<Record> join(const std::vector<Record>& raw, bool native_set_ids) {
     }
     if (!is_companion) mains.push_back(&r);
   }
+  out.reserve(mains.size() + companions.size());  // one allocation: listings of large zones
 
   if (native_set_ids) {
     std::map<Key, Companion*> by_key;
     for (auto& c : companions) by_key.emplace(Key{c.base, c.type, c.set_identifier}, &c);
     std::set<Key> matched;
-    for (const Record* m : mains) {
-      Record r = *m;
+    for (Record* m : mains) {
+      Record r = std::move(*m);
       auto it = by_key.find(key_of(r));
       if (it != by_key.end()) {
-        r.labels = it->second->labels;
+        r.labels = std::move(it->second->labels);
         matched.insert(it->first);
       } else if (auto owner = owner_from_set_identifier(r.set_identifier); !owner.empty()) {
         r.labels = {{std::string(model::label::kOwner), owner}, {std::string(kOrphanLabel), "record"}};
@@ -144,7 +159,7 @@ std::vector<Record> join(const std::vector<Record>& raw, bool native_set_ids) {
       r.values = c->values;
       r.set_identifier = c->set_identifier;
       r.weight = c->raw->weight;
-      r.labels = c->labels;
+      r.labels = std::move(c->labels);
       r.labels.insert_or_assign(std::string(kOrphanLabel), "companion");
       out.push_back(std::move(r));
     }
@@ -163,7 +178,7 @@ std::vector<Record> join(const std::vector<Record>& raw, bool native_set_ids) {
     r.type = c.type;
     r.values = c.values;
     r.set_identifier = c.set_identifier;
-    r.labels = c.labels;
+    r.labels = std::move(c.labels);
     bool present = it != rrsets.end() && std::all_of(c.values.begin(), c.values.end(), [&](const std::string& v) {
                      const auto& have = it->second->values;
                      return std::find(have.begin(), have.end(), v) != have.end();
@@ -177,8 +192,8 @@ std::vector<Record> join(const std::vector<Record>& raw, bool native_set_ids) {
     }
     out.push_back(std::move(r));
   }
-  for (const Record* m : mains) {
-    Record r = *m;
+  for (Record* m : mains) {
+    Record r = std::move(*m);
     auto cl = claimed.find({r.name, r.type});
     if (cl != claimed.end()) {
       std::erase_if(r.values, [&](const std::string& v) { return cl->second.contains(v); });
@@ -188,6 +203,8 @@ std::vector<Record> join(const std::vector<Record>& raw, bool native_set_ids) {
   }
   return out;
 }
+
+}  // namespace
 
 model::ChangeSet expand(const model::ChangeSet& changes) {
   model::ChangeSet raw;
@@ -227,10 +244,70 @@ model::ChangeSet expand(const model::ChangeSet& changes) {
 
 Registry::Registry(provider::Provider& provider, std::string owner) : provider_(provider), owner_(std::move(owner)) {}
 
+namespace {
+
+// The set identifier a companion value names ("set=..."), if it is one.
+std::optional<std::string> companion_set(const Record& r, std::string_view value) {
+  auto strings = model::txt_decode(value);
+  if (!strings.ok() || strings->empty() || strings->front() != kHeritage) return std::nullopt;
+  for (const auto& s : *strings) {
+    if (s.starts_with("set=")) return s.substr(4);
+  }
+  return r.set_identifier;
+}
+
+}  // namespace
+
+void Registry::use_listed_companions(model::ChangeSet& raw) const {
+  auto fix = [&](Record& r) {
+    if (r.type != RecordType::kTXT || !parse_companion_name(r.name)) return;
+    auto it = listed_companions_.find({r.name, r.set_identifier});
+    if (it == listed_companions_.end()) return;
+    r.values = it->second.values;
+    r.ttl = it->second.ttl;
+    if (provider_.capabilities().set_identifiers) r.weight = it->second.weight;
+  };
+  for (auto& r : raw.remove) fix(r);
+  for (auto& u : raw.update) fix(u.old_record);
+}
+
+// What was written is what companion_of() builds: no stored value to remember.
+void Registry::remember_companions(const model::ChangeSet& raw_applied) {
+  for (const auto& r : raw_applied.remove) listed_companions_.erase({r.name, r.set_identifier});
+  for (const auto& u : raw_applied.update) listed_companions_.erase({u.old_record.name, u.old_record.set_identifier});
+}
+
 Task<common::Result<std::vector<Record>>> Registry::records() {
   auto raw = co_await provider_.list();
   if (!raw.ok()) co_return raw.error();
-  auto joined = join(raw.value(), provider_.capabilities().set_identifiers);
+  auto joined = join_consuming(raw.value(), provider_.capabilities().set_identifiers);
+  // Companions whose stored value is not what companion_of() rebuilds from the
+  // labels (usually none): kept so deletes and updates name what is stored.
+  listed_companions_.clear();
+  {
+    std::map<std::pair<std::string, std::string>, std::pair<const Record*, std::string_view>> stored;
+    for (const auto& r : raw.value()) {
+      if (r.type != RecordType::kTXT || !parse_companion_name(r.name)) continue;
+      for (const auto& v : r.values) {
+        if (auto set = companion_set(r, v)) stored.insert_or_assign({r.name, *set}, std::make_pair(&r, std::string_view(v)));
+      }
+    }
+    for (const auto& j : joined) {
+      if (j.owner().empty()) continue;
+      auto it = stored.find({companion_name(j), j.set_identifier});
+      if (it == stored.end()) continue;
+      const Record& listed = *it->second.first;
+      Record rebuilt = companion_of(j);
+      if (rebuilt.values.size() == 1 && rebuilt.values[0] == it->second.second && rebuilt.ttl == listed.ttl &&
+          (!provider_.capabilities().set_identifiers || rebuilt.weight == listed.weight)) {
+        continue;
+      }
+      Record c = listed;
+      c.values = {std::string(it->second.second)};
+      c.labels.clear();
+      listed_companions_.insert_or_assign(it->first, std::move(c));
+    }
+  }
   owned_.clear();
   for (const auto& r : joined) {
     if (r.owner().empty()) continue;
@@ -260,9 +337,12 @@ Task<common::Result<provider::ApplyReport>> Registry::apply(model::ChangeSet cha
   }
   if (allowed.empty()) co_return report;
 
-  auto result = co_await provider_.apply(expand(allowed));
+  model::ChangeSet raw = expand(allowed);
+  use_listed_companions(raw);
+  auto result = co_await provider_.apply(std::move(raw));
   if (!result.ok()) co_return result.error();
   report.requests = result->requests;
+  remember_companions(result->applied);
 
   // Which raw keys failed, and why.
   std::map<Key, common::Error> failed;

@@ -9,6 +9,7 @@
 // The registry wraps a provider and is the only component allowed to delete:
 // it refuses to update or delete a record that its last listing did not show as
 // owned (by this owner; by any ecssd owner for the reaper).
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -67,6 +68,13 @@ class Registry {
   std::string owner_;
   // Keys of the records the last listing showed as owned (by owner_ or any).
   std::set<std::tuple<std::string, model::RecordType, std::string>> owned_;
+  // Companion TXT records as listed, by (companion name, set identifier),
+  // when they differ from what companion_of() rebuilds from their labels
+  // (another ecssd version, another label order): deleting or replacing such a
+  // companion names exactly the value stored. Usually empty.
+  std::map<std::pair<std::string, std::string>, model::Record> listed_companions_;
+  void use_listed_companions(model::ChangeSet& raw) const;
+  void remember_companions(const model::ChangeSet& raw_applied);
 };
 
 }  // namespace ecssd::registry

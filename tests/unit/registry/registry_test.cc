@@ -172,6 +172,29 @@ TEST_F(RegistryTest, ReaperScopeMayDeleteAnyEcssdRecordButNotForeignOnes) {
   EXPECT_EQ(provider_.records()[0].values[0], "legacy.z");
 }
 
+TEST_F(RegistryTest, DeletesTheCompanionExactlyAsListed) {
+  // A companion written with another label order (another ecssd version, a
+  // hand-made record): what companion_of() would write today does not match it,
+  // and a delete must name the stored value (Route 53 refuses anything else).
+  Record h2 = owned("web.z", "ecssd:h2:abc:80-tcp", "h2");
+  Record stored = companion_of(h2);
+  stored.values = {model::txt_encode({"heritage=ecssd", "owner=h2", "set=" + h2.set_identifier,
+                                      "value=" + h2.values[0]})};
+  Record main = h2;
+  main.labels.clear();
+  provider_.seed({main, stored});
+  Registry reaper(provider_, "");
+  auto listed = run_sync(io_, reaper.records());
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  ASSERT_NE(stored.values, companion_of((*listed)[0]).values);
+  auto r = run_sync(io_, reaper.apply(model::ChangeSet{.remove = {(*listed)[0]}}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->failed.empty()) << r->failed[0].error.describe();
+  EXPECT_EQ(r->applied.remove.size(), 1u);
+  EXPECT_TRUE(provider_.records().empty());
+}
+
 TEST_F(RegistryTest, OrphanCompanionIsRepairedByAnUpdate) {
   Record mine = owned("web.z", "ecssd:h1:abc:80-tcp", "h1");
   provider_.seed({companion_of(mine)});
