@@ -15,6 +15,8 @@ PKGS=(
   # real servers and independent clients used by the tests
   docker.io busybox-static runc podman bind9 bind9-dnsutils knot knot-dnsutils dnsperf
   iproute2 procps curl zip unzip python3
+  # `systemd-analyze verify` checks the shipped units
+  systemd
 )
 
 missing=()
