@@ -19,6 +19,16 @@ const char* to_string(ErrorCode code) {
   return "unknown error";
 }
 
+std::string exception_message(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+  }
+  return "unknown exception";
+}
+
 std::string Error::describe() const {
   std::string out = to_string(code);
   if (!message.empty()) {

@@ -2,6 +2,7 @@
 // Expected failures are values. Result<T> holds either a T or an Error; it is
 // the error contract of every interface in ecssd. (std::expected is C++23;
 // this is the small subset ecssd needs, on top of std::variant.)
+#include <exception>
 #include <string>
 #include <utility>
 #include <variant>
@@ -32,6 +33,10 @@ struct Error {
 
   std::string describe() const;
 };
+
+// What an exception caught as an exception_ptr (a coroutine's completion
+// handler) says: what() of a std::exception, "unknown exception" otherwise.
+std::string exception_message(std::exception_ptr e);
 
 inline Error make_error(ErrorCode code, std::string message, bool transient = false) {
   return Error{code, std::move(message), transient};

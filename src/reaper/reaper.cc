@@ -140,13 +140,7 @@ Task<void> Reaper::run_checks(CheckRun* run) {
   run->done = &done;
   for (size_t i = 0; i < workers; ++i) {
     net::co_spawn(executor, check_worker(run), [run](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log::error("health check worker failed", {{"error", ex.what()}});
-        }
-      }
+      if (e) log::error("health check worker failed", {{"error", common::exception_message(e)}});
       // Moving the expiry into the past wakes the waiter, and any later wait ends at once.
       if (--run->workers_left == 0) run->done->expires_at(net::steady_timer::time_point::min());
     });

@@ -660,13 +660,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     asio::co_spawn(io_, std::move(task), [weak = weak_from_this()](std::exception_ptr e) {
       if (!e) return;
       auto self = weak.lock();
-      std::string what = "unknown exception";
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        what = ex.what();
-      } catch (...) {
-      }
+      std::string what = common::exception_message(e);
       log::error("internal error in the Docker source; reconnecting", {{"error", what}});
       if (self) self->fail_session(common::make_error(ErrorCode::kInternal, what));
     });
@@ -676,13 +670,7 @@ struct DockerSource::Impl : std::enable_shared_from_this<Impl> {
     asio::co_spawn(io_, run_task(shared_from_this()), [weak = weak_from_this()](std::exception_ptr e) {
       if (!e) return;
       auto self = weak.lock();
-      std::string what = "unknown exception";
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        what = ex.what();
-      } catch (...) {
-      }
+      std::string what = common::exception_message(e);
       log::error("internal error in the Docker source; restarting it", {{"error", what}});
       if (self && !self->stopped_) {
         self->stream_.reset();
