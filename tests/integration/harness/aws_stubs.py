@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from harness.loopback_http import LoopbackHttpServer
+
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
@@ -43,8 +45,8 @@ class _Server(http.server.ThreadingHTTPServer):
         return True
 
 
-class _Base:
-    """Common lifecycle: a ThreadingHTTPServer in a thread, a request log."""
+class _Base(LoopbackHttpServer):
+    """A stub with a request log and a count of TCP connections."""
 
     handler = None
 
@@ -52,38 +54,14 @@ class _Base:
         self.lock = threading.Lock()
         self.requests = []  # (method, path, {lower-case header: value})
         self.connections = 0
-        self._server = None
-        self._thread = None
 
-    def start(self):
-        self._server = _Server(self.handler, self)
-        self._wrap(self._server)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
+    def _make_server(self):
+        server = _Server(self.handler, self)
+        self._wrap(server)
+        return server
 
     def _wrap(self, server):
         pass
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
 
     def log(self, handler):
         with self.lock:

@@ -21,6 +21,8 @@ import threading
 import time
 import uuid
 
+from harness.loopback_http import LoopbackHttpServer
+
 PREFIX = "/2018-06-01/runtime"
 
 
@@ -89,7 +91,7 @@ class _Server(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
 
 
-class LambdaRuntimeStub:
+class LambdaRuntimeStub(LoopbackHttpServer):
     def __init__(self, function_timeout=60):
         self.function_timeout = function_timeout
         self.stopping = threading.Event()
@@ -99,27 +101,12 @@ class LambdaRuntimeStub:
         self.init_errors = []  # (body bytes, headers)
         self.unexpected = []
         self.next_calls = 0
-        self._server = None
-        self._thread = None
 
-    def start(self):
-        self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
+    def _make_server(self):
+        return _Server(self)
 
-    def stop(self):
+    def _before_stop(self):
         self.stopping.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     @property
     def address(self):

@@ -29,6 +29,7 @@ import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 
+from harness.loopback_http import LoopbackHttpServer
 from harness.route53_moto import all_record_sets
 
 R53_NS = "{https://route53.amazonaws.com/doc/2013-04-01/}"
@@ -169,7 +170,7 @@ def events_in(body):
     return [(e.get("Source"), e.get("DetailType"), e.get("EventBusName", "")) for e in entries]
 
 
-class AwsProxy:
+class AwsProxy(LoopbackHttpServer):
     """Forwards every request to `upstream` (moto) and logs it in `calls`
     (dicts: service, op, zone, client, start, end, status, injected, changes
     of a ChangeResourceRecordSets, entries of a PutEvents, access_key,
@@ -188,11 +189,10 @@ class AwsProxy:
         self._route53_calls = 0
         self.lock = threading.Lock()
         self.calls = []
-        self._server = None
 
     # -- lifecycle
 
-    def start(self):
+    def _make_server(self):
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -217,25 +217,7 @@ class AwsProxy:
         class Server(http.server.ThreadingHTTPServer):
             daemon_threads = True
 
-        self._server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self._server.server_address[1]
+        return Server(("127.0.0.1", 0), Handler)
 
     # -- what was seen
 
