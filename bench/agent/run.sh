@@ -7,14 +7,10 @@
 #   bench/agent/run.sh [BUILD_DIR] [bench.py options, e.g. --containers 100]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-build="build"
-if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then build="$1"; shift; fi
-case "$build" in /*) ;; *) build="$root/$build" ;; esac
-if [ ! -x "$build/ecssd" ]; then
-  echo "run.sh: $build/ecssd not found; build it first (scripts/build.sh)" >&2
-  exit 1
-fi
+# shellcheck source=bench/lib.sh
+source "$here/../lib.sh"
+bench_need dockerd python3
+bench_build ecssd
 export ECSSD_BIN="$build/ecssd"
 export AWS_EC2_METADATA_DISABLED=true
-exec python3 "$here/bench.py" --command "bench/agent/run.sh ${build#$root/} $*" "$@"
+exec python3 "$here/bench.py" --command "bench/agent/run.sh $build_arg${*:+ $*}" "$@"

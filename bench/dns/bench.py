@@ -22,8 +22,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from harness.dns_server import ZoneServer  # noqa: E402
 from harness.knot import Knot  # noqa: E402
 
-BEGIN = "<!-- bench:dns:begin -->"
-END = "<!-- bench:dns:end -->"
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from benchmarks_md import cpu_model, write_section  # noqa: E402
+
 ZONE = "svc.bench"
 
 
@@ -124,17 +125,6 @@ def tool_version(cmd, pattern):
         return "?"
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
-
-
 def run_microbench():
     """CPU per answer from bench_dns_answer (Google Benchmark), when built."""
     path = os.environ.get("ECSSD_BENCH_ANSWER")
@@ -161,20 +151,6 @@ def git_revision():
     dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], capture_output=True,
                            text=True).stdout.strip()
     return (out.stdout.strip() or "?") + ("+changes" if dirty else "")
-
-
-def write_section(doc, text):
-    section = f"{BEGIN}\n{text.rstrip()}\n{END}\n"
-    current = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n\n"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        current = head + section + tail.lstrip("\n")
-    else:
-        current = current.rstrip("\n") + "\n\n" + section
-    os.makedirs(os.path.dirname(doc), exist_ok=True)
-    with open(doc, "w") as f:
-        f.write(current)
 
 
 def main():
@@ -291,7 +267,7 @@ def main():
     print()
     print(text)
     if not args.no_doc:
-        write_section(args.doc, text)
+        write_section(args.doc, "dns", text)
         print(f"wrote {args.doc}")
 
 

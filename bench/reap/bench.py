@@ -19,19 +19,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BEGIN = "<!-- bench:reap:begin -->"
-END = "<!-- bench:reap:end -->"
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from benchmarks_md import cpu_model, write_section  # noqa: E402
 
 
 def seconds(duration):
@@ -40,17 +29,6 @@ def seconds(duration):
     if not m:
         raise SystemExit("bench.py: cannot read duration %r" % duration)
     return float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60}[m.group(2)]
-
-
-def write_section(text, path):
-    doc = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-    block = BEGIN + "\n" + text.rstrip() + "\n" + END
-    if BEGIN in doc and END in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
-    else:
-        doc = doc.rstrip() + "\n\n" + block + "\n"
-    with open(path, "w") as f:
-        f.write(doc)
 
 
 def main():
@@ -121,7 +99,7 @@ def main():
     speedup = seq["scaled_seconds"] / best["reaper"]["seconds"]
     peak = max(r["reaper"]["rss_mb_peak"] for r in runs)
     lines = [
-        "## Reaper: one pass over 10,000 records vs the original sequential checker",
+        "## Reaper: one pass over {:,} records vs the original sequential checker".format(args.records),
         "",
         "Measured %s with `%s` on %s, %d cores shared by the targets and the reaper, Linux %s." % (
             now, args.command, cpu_model(), os.cpu_count(), platform.release()),
@@ -160,7 +138,7 @@ def main():
     text = "\n".join(lines)
     print(text)
     if not args.no_doc:
-        write_section(text, args.doc)
+        write_section(args.doc, "reap", text)
 
 
 if __name__ == "__main__":

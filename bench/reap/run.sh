@@ -7,20 +7,15 @@
 #
 #   bench/reap/run.sh [BUILD_DIR] [bench.py options, e.g. --concurrency 256,1024]
 #
-# Builds nothing: BUILD_DIR (default build/) must hold bench/reap/bench_reap
-# (ninja -C build bench_reap). Opens one socket per target: needs ulimit -n
+# Builds bench_reap in BUILD_DIR (default build/) first (bench/lib.sh). Opens one socket per target: needs ulimit -n
 # above 11,000 (raised here when the hard limit allows).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-build="build"
-if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then build="$1"; shift; fi
-case "$build" in /*) ;; *) build="$root/$build" ;; esac
+# shellcheck source=bench/lib.sh
+source "$here/../lib.sh"
 tool="$build/bench/reap/bench_reap"
-if [ ! -x "$tool" ]; then
-  echo "run.sh: $tool not found; build it first (ninja -C $build bench_reap)" >&2
-  exit 1
-fi
+bench_need python3
+bench_build bench_reap
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 export ECSSD_BENCH_REAP="$tool"
-exec python3 "$here/bench.py" --command "bench/reap/run.sh ${build#$root/}${*:+ $*}" "$@"
+exec python3 "$here/bench.py" --command "bench/reap/run.sh $build_arg${*:+ $*}" "$@"

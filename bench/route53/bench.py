@@ -14,7 +14,6 @@ import datetime
 import http.client
 import json
 import os
-import platform
 import subprocess
 import sys
 import threading
@@ -28,8 +27,9 @@ from harness.dockerd import Dockerd, _UnixHTTPConnection  # noqa: E402
 from harness.moto import MotoServer  # noqa: E402
 from harness.route53_agent import AgentProcess, AwsProxy, create_zone, record_sets, wait_until  # noqa: E402
 
-BEGIN = "<!-- bench:route53:begin -->"
-END = "<!-- bench:route53:end -->"
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from benchmarks_md import cpu_model, write_section  # noqa: E402
+
 ECSSD_ZONE = "ecssd.bench"
 PEER_ZONE = "peer.bench"
 OWNER = "h1.ecssd.bench"
@@ -223,7 +223,7 @@ def main():
     report = render(args, startup, started, stopped, memory)
     print(report)
     if not args.no_doc:
-        update_doc(report)
+        write_section(os.path.join(ROOT, "docs", "BENCHMARKS.md"), "route53", report)
 
 
 def agent_rss(agent):
@@ -239,12 +239,7 @@ def agent_rss(agent):
 
 def render(args, startup, started, stopped, memory):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model()
     n = args.containers
     rows, delays = [], []
     for kind, label in (("ecssd", "ecssd agent"), ("peer", "original agent's pattern")):
@@ -260,7 +255,6 @@ def render(args, startup, started, stopped, memory):
     lists = e_s["list"] + e_t["list"]
     worst = max(e_s["converged_after_last_event"], e_t["converged_after_last_event"])
     lines = [
-        BEGIN,
         "## Route 53: a burst of %d containers, ecssd vs the original agent's call pattern" % n,
         "",
         "Measured %s with `%s` on %s, 2 cores shared by dockerd (vfs), moto_server, the proxy and both agents; "
@@ -305,7 +299,6 @@ def render(args, startup, started, stopped, memory):
     ]
     if memory:
         lines += ["", "ecssd agent RSS after the burst: %.1f MB." % memory]
-    lines.append(END)
     return "\n".join(lines)
 
 
@@ -321,20 +314,6 @@ def moto_version():
         return moto.__version__
     except Exception:  # noqa: BLE001
         return "?"
-
-
-def update_doc(section):
-    path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-    with open(path) as f:
-        text = f.read()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    with open(path, "w") as f:
-        f.write(text)
 
 
 if __name__ == "__main__":
