@@ -85,7 +85,9 @@ TEST(InstanceMetadataDefaults, OffEc2FallsBackAfterOneFailure) {
   EXPECT_EQ(f.instance_id, "");
   // resolve_record_config then takes this machine's own facts.
   auto c = resolve_record_config(f, route53());
-  if (c.ok()) EXPECT_EQ(c->host.instance_id, "");
+  if (c.ok()) {
+    EXPECT_EQ(c->host.instance_id, "");
+  }
 }
 
 TEST(InstanceMetadataDefaults, MalformedAnswersAreIgnored) {
