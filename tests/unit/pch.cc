@@ -1,0 +1,1 @@
+// Compiled only to build the unit tests' precompiled header (tests/unit/CMakeLists.txt).
