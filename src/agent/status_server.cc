@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "common/listen_address.h"
 #include "common/log.h"
 #include "common/metrics.h"
 
@@ -21,31 +22,10 @@ using asio::ip::tcp;
 }  // namespace
 
 common::Result<tcp::endpoint> parse_tcp_endpoint(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos) {
-    return common::make_error(common::ErrorCode::kInvalidArgument,
-                              fmt::format("\"{}\" is not address:port", text));
-  }
-  std::string host = text.substr(0, colon);
-  std::string port_text = text.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  unsigned long port = 0;
-  try {
-    size_t used = 0;
-    port = std::stoul(port_text, &used);
-    if (used != port_text.size() || port > 65535) throw std::out_of_range("port");
-  } catch (...) {
-    return common::make_error(common::ErrorCode::kInvalidArgument,
-                              fmt::format("\"{}\": port must be a number 0-65535", text));
-  }
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
-  if (ec) {
-    return common::make_error(common::ErrorCode::kInvalidArgument,
-                              fmt::format("\"{}\": \"{}\" is not an IP address", text, host));
-  }
-  return tcp::endpoint(addr, static_cast<uint16_t>(port));
+  // ":9253" listens on every IPv4 address.
+  auto listen = common::parse_listen(text.starts_with(':') ? "0.0.0.0" + text : text);
+  if (!listen.ok()) return listen.error();
+  return tcp::endpoint(asio::ip::make_address(listen->address), listen->port);
 }
 
 StatusServer::StatusServer(asio::io_context& io, std::function<Readiness()> readiness)

@@ -23,6 +23,7 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include "common/listen_address.h"
 #include "common/log.h"
 #include "dns/knot_util.h"
 #include "dns/responder.h"
@@ -195,7 +196,7 @@ struct Collector {
 }  // namespace
 
 asio::awaitable<common::Result<AxfrResult>> axfr(AxfrOptions o) {
-  auto listen = parse_listen(o.server);
+  auto listen = common::parse_listen(o.server);
   if (!listen.ok()) co_return listen.error();
   auto zone = detail::name_to_wire(o.zone, "zone");
   if (!zone.ok()) co_return zone.error();

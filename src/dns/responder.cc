@@ -26,6 +26,7 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include "common/listen_address.h"
 #include "common/log.h"
 #include "dns/answer.h"
 #include "dns/zone.h"
@@ -114,36 +115,6 @@ struct TcpSession {
 };
 
 }  // namespace
-
-common::Result<ListenAddress> parse_listen(std::string_view text) {
-  auto bad = [&](std::string_view why) {
-    return make_error(ErrorCode::kInvalidArgument, fmt::format("listen address \"{}\": {}", text, why));
-  };
-  std::string_view host, port;
-  if (text.starts_with('[')) {
-    auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return bad("expected [address]:port");
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return bad("expected address:port");
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return bad("put an IPv6 address in brackets: [::1]:8053");
-  }
-  unsigned value = 0;
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value > 65535) {
-    return bad("the port must be a number from 0 to 65535");
-  }
-  boost::system::error_code aec;
-  asio::ip::make_address(std::string(host), aec);
-  if (aec) return bad("not an IP address");
-  return ListenAddress{std::string(host), static_cast<uint16_t>(value)};
-}
 
 struct Responder::Impl {
   struct Worker {
@@ -467,7 +438,7 @@ Responder::~Responder() { stop(); }
 common::Status Responder::start() {
   Impl& z = *impl_;
   if (z.started) return make_error(ErrorCode::kInternal, "responder already started");
-  auto listen = parse_listen(z.options.listen);
+  auto listen = common::parse_listen(z.options.listen);
   if (!listen.ok()) return listen.error();
   if (z.options.threads > 64) return make_error(ErrorCode::kInvalidArgument, "at most 64 responder threads");
   z.address = asio::ip::make_address(listen->address);

@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "common/clock.h"
+#include "common/listen_address.h"
 #include "common/result.h"
 
 namespace ecssd::dns {
@@ -53,12 +54,6 @@ struct ResponderStats {
   uint64_t tcp_rejected = 0;  // over max_tcp_connections
 };
 
-// "127.0.0.1:8053" / "[::1]:53" -> address and port. Errors: kInvalidArgument.
-struct ListenAddress {
-  std::string address;
-  uint16_t port = 0;
-};
-common::Result<ListenAddress> parse_listen(std::string_view text);
 
 class Responder {
  public:
