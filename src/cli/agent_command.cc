@@ -133,7 +133,8 @@ asio::awaitable<void> agent_main(Run& run) {
   auto made = co_await provider::make_provider(run.io, pc, provider::Role::kAgent);
   if (!made.ok()) {
     log::error("cannot start the provider", {{"provider", pc.name}, {"error", made.error().describe()}});
-    run.shutdown(kExitFailure);
+    // A value no retry can fix (a bad --dns-listen) is a configuration error.
+    run.shutdown(made.error().code == common::ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure);
     co_return;
   }
   run.provider = std::make_unique<provider::CachedProvider>(std::move(made.value()));
@@ -320,7 +321,8 @@ void register_agent(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("--metrics-listen", flags->metrics_listen,
                   "address:port of the status server: /metrics (Prometheus), /healthz, /readyz (empty: off)")
       ->envname("ECSSD_METRICS_LISTEN")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(listen_validator(true));
   cmd->add_flag("--once", flags->once, "Sync this host's records once and exit (route53)")->envname("ECSSD_ONCE");
   cmd->add_flag("--remove-all", flags->remove_all,
                 "Withdraw every record this host owns and exit, e.g. from an instance shutdown hook (route53)")

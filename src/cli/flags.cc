@@ -7,6 +7,7 @@
 
 #include "common/duration.h"
 #include "common/host_info.h"
+#include "common/listen_address.h"
 #include "common/log.h"
 #include "model/names.h"
 
@@ -59,7 +60,8 @@ void add_provider_flags(CLI::App& app, ProviderFlags& f) {
                  "embedded: address:port of the DNS responder (UDP and TCP); the records and reap commands "
                  "read the zone from it by AXFR")
       ->envname("ECSSD_DNS_LISTEN")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(listen_validator(false));
   app.add_option("--dns-threads", f.dns_threads, "embedded: threads answering DNS queries")
       ->envname("ECSSD_DNS_THREADS")
       ->check(CLI::Range(1, 64))
@@ -193,6 +195,16 @@ CLI::Validator duration_validator() {
         return d.ok() ? std::string() : d.error().message;
       },
       "DURATION");
+}
+
+CLI::Validator listen_validator(bool allow_empty) {
+  return CLI::Validator(
+      [allow_empty](std::string& v) -> std::string {
+        if (v.empty() && allow_empty) return {};
+        auto l = common::parse_listen(v);
+        return l.ok() ? std::string() : l.error().message;
+      },
+      "ADDRESS:PORT");
 }
 
 std::chrono::milliseconds to_duration(const std::string& checked) {

@@ -62,6 +62,9 @@ common::Result<model::RecordConfig> resolve_record_config(const RecordFlags& f, 
 
 // A CLI11 validator for durations, and the parse of a checked value.
 CLI::Validator duration_validator();
+// A CLI11 validator for "address:port" flags (common::parse_listen); with
+// allow_empty, "" (off) passes too.
+CLI::Validator listen_validator(bool allow_empty);
 std::chrono::milliseconds to_duration(const std::string& checked);
 
 }  // namespace ecssd::cli

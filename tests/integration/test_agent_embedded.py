@@ -229,6 +229,11 @@ class AgentEmbeddedTest(unittest.TestCase):
                                        "--dns-listen", "127.0.0.1:0", "--metrics-listen", "", *args, timeout=10)
             self.assertEqual(code, 2, (args, out, err))
             self.assertIn(needle, out + err)
+        # A listen address no retry can fix is a configuration error too.
+        code, out, err = run_ecssd("agent", "--docker-host", self.d.docker_host, "--host-ip", "127.0.0.1",
+                                   "--dns-listen", "127.0.0.1:99999", "--metrics-listen", "", timeout=10)
+        self.assertEqual(code, 2, (out, err))
+        self.assertIn("99999", out + err)
 
     def test_engine_unreachable_at_start_up_keeps_the_agent_waiting(self):
         a = AgentProcess(["--docker-host", "unix:///tmp/ecssd-no-such-engine.sock", "--host-ip", "127.0.0.1"])

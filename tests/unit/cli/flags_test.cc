@@ -1,5 +1,7 @@
 #include "cli/flags.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "fakes/aws/fake_instance_metadata.h"
@@ -97,6 +99,28 @@ TEST(InstanceMetadataDefaults, MalformedAnswersAreIgnored) {
   RecordFlags f = run_sync(io, with_instance_metadata(RecordFlags{}, imds));
   EXPECT_EQ(f.host_name, "");
   EXPECT_EQ(f.host_ip, "");
+}
+
+TEST(ListenValidator, TheListenFlagsRejectWhatNoRetryCanFix) {
+  CLI::App app;
+  std::string dns, metrics;
+  app.add_option("--dns-listen", dns)->check(listen_validator(false));
+  app.add_option("--metrics-listen", metrics)->check(listen_validator(true));
+  // As from argv (CLI11 takes the vector last argument first).
+  auto parse = [&](std::vector<std::string> args) {
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
+  };
+  EXPECT_NO_THROW(parse({"--dns-listen", "[::1]:53", "--metrics-listen", "127.0.0.1:9253"}));
+  EXPECT_EQ(dns, "[::1]:53");
+  EXPECT_NO_THROW(parse({"--dns-listen", "127.0.0.1:8053", "--metrics-listen", ""}));
+  EXPECT_EQ(metrics, "");
+  for (auto bad : std::vector<std::vector<std::string>>{{"--dns-listen", "127.0.0.1:99999"},
+                                                        {"--dns-listen", "localhost:53"},
+                                                        {"--dns-listen", ""},
+                                                        {"--metrics-listen", "9253"}}) {
+    EXPECT_THROW(parse(bad), CLI::ValidationError) << bad[0] << " " << bad[1];
+  }
 }
 
 }  // namespace
