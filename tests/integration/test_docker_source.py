@@ -11,7 +11,6 @@ import concurrent.futures
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.dockerd import Dockerd, PodmanService  # noqa: E402
+from harness.ports import free_port  # noqa: E402
 
 PUBLISH_DEADLINE = 2.0  # seconds, from the brief
 
@@ -33,14 +33,6 @@ def watch_binary():
     if not os.access(path, os.X_OK):
         raise RuntimeError("ecssd_watch not built: %s (ninja -C build ecssd_watch)" % path)
     return path
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Watcher:
@@ -336,7 +328,6 @@ class DockerSourceTest(_EngineTest):
         alive_after = [s for s in w.services() if s["name"] == "alive"][0]
         self.assertGreaterEqual(alive_after["started_unix"], alive_before["started_unix"])
         self.assertTrue(w.alive())
-
 
 
 class PodmanSourceTest(_EngineTest):

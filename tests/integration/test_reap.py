@@ -26,17 +26,12 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.dockerd import Dockerd  # noqa: E402
 from harness.moto import MotoServer  # noqa: E402
+from harness.ports import free_port  # noqa: E402
 
 ZONE = "sd.test"
 HOST = "h1." + ZONE
 OWNER = "h1"
 REAP_FAST = ["--grace", "0s", "--check-interval", "200ms", "--check-timeout", "1s"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout, interval=0.2):

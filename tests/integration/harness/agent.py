@@ -7,12 +7,13 @@ would, on free loopback ports, and reads what it logs.
 import json
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
+
+from harness.ports import free_port  # noqa: F401 (tests import it from here)
 
 
 def ecssd_bin():
@@ -23,23 +24,6 @@ def ecssd_bin():
     if not os.access(path, os.X_OK):
         raise RuntimeError("ecssd binary not found; set ECSSD_BIN")
     return path
-
-
-def free_port(kind=socket.SOCK_STREAM, both=True):
-    """A port free on 127.0.0.1 for TCP (and UDP when both)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, kind) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if both:
-            other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
-            try:
-                with socket.socket(socket.AF_INET, other) as s2:
-                    s2.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port")
 
 
 def wait_until(predicate, timeout, interval=0.02):

@@ -187,7 +187,7 @@ class DnsConformanceChecks:
         for _ in range(6):
             m = self.dig(self.names["cname"], "A")
             answer = rrs(m, "ANSWER")
-            self.assertEqual([r[3] for r in answer], ["CNAME", "A"])  # one CNAME, then the target's address
+            self.assertEqual([r[3] for r in answer], ["CNAME", "A"], m)  # one CNAME, then the target's address
             self.assertEqual(answer[1][0], answer[0][4])
             seen.append(answer[0][4])
         self.assertEqual(set(seen), self.names["cname_targets"])

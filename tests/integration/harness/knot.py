@@ -3,10 +3,11 @@ free loopback port in a temporary folder: the peer the embedded responder is
 compared with (bench/dns) and an independent server for AXFR tests."""
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
+
+from harness.ports import free_port
 
 _NAME_TYPES = {"CNAME", "NS"}
 
@@ -32,21 +33,6 @@ def zone_file(zone, records, serial=1, ns_name=None, negative_ttl=5):
                 value = f"{prio} {weight} {port} {_fqdn(target)}"
             lines.append(f"{_fqdn(r['name'])} {r.get('ttl', 10)} IN {r['type']} {value}")
     return "\n".join(lines) + "\n"
-
-
-def free_port():
-    """A loopback port free for both UDP and TCP at the time of asking."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind(("127.0.0.1", port))
-                    return port
-                except OSError:
-                    continue
-    raise RuntimeError("no free port")
 
 
 class Knot:

@@ -13,7 +13,6 @@ signatures, so SigV4 is verified elsewhere (AWS test vectors, botocore).
 """
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,18 +21,12 @@ import urllib.request
 
 import boto3
 
+from harness.ports import free_port
+
 _REMOVED_VARS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
                  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
                  "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
                  "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_CA_BUNDLE")
-
-
-def free_port(host="127.0.0.1"):
-    """A TCP port nobody listens on right now (another process may take it
-    before it is used; MotoServer.start() retries on that)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 class MotoServer:
@@ -59,7 +52,7 @@ class MotoServer:
         base = [command] if command else [sys.executable, "-m", "moto.server"]
         last_error = ""
         for _ in range(3):  # the free port may be taken between choice and bind
-            self.port = free_port(self.host)
+            self.port = free_port(host=self.host, both=False)
             self._log = tempfile.TemporaryFile()
             env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true")
             self._proc = subprocess.Popen(base + ["-H", self.host, "-p", str(self.port)], env=env,

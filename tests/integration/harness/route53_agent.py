@@ -19,7 +19,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -31,14 +30,9 @@ import xml.etree.ElementTree as ET
 
 from harness.loopback_http import LoopbackHttpServer
 from harness.route53_moto import all_record_sets
+from harness.ports import free_port
 
 R53_NS = "{https://route53.amazonaws.com/doc/2013-04-01/}"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(fn, timeout, interval=0.05):
