@@ -21,11 +21,11 @@ import sys
 import tempfile
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.dockerd import Dockerd  # noqa: E402
 from harness.moto import MotoServer  # noqa: E402
+from harness.route53_moto import all_record_sets, create_zone  # noqa: E402
 from harness.ports import free_port  # noqa: E402
 
 ZONE = "sd.test"
@@ -120,10 +120,7 @@ class ReapTestBase(unittest.TestCase):
         self.r53 = self.moto.client("route53")
         self.ecs = self.moto.client("ecs")
         self.ec2 = self.moto.client("ec2")
-        zone = self.r53.create_hosted_zone(Name=ZONE, CallerReference=uuid.uuid4().hex,
-                                           HostedZoneConfig={"Comment": "ecssd reap", "PrivateZone": True},
-                                           VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"})
-        self.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+        self.zone_id = create_zone(self.r53, ZONE)
         self.change(FOREIGN)
 
     def tearDown(self):
@@ -138,10 +135,7 @@ class ReapTestBase(unittest.TestCase):
             "Changes": [{"Action": action, "ResourceRecordSet": rs} for rs in record_sets]})
 
     def record_sets(self):
-        out = []
-        for page in self.r53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=self.zone_id):
-            out.extend(page["ResourceRecordSets"])
-        return out
+        return all_record_sets(self.r53, self.zone_id)
 
     def owned(self):
         """{(name, type, set id)} of ecssd's records (companions excluded)."""

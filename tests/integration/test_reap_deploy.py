@@ -17,11 +17,11 @@ import threading
 import time
 import unittest
 import urllib.parse
-import uuid
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.moto import MotoServer  # noqa: E402
+from harness.route53_moto import create_zone  # noqa: E402
 
 ZONE = "sd.test"
 ROOT = os.environ.get("ECSSD_SOURCE_DIR") or os.path.dirname(os.path.dirname(os.path.dirname(
@@ -148,9 +148,7 @@ class ReaperIamTest(unittest.TestCase):
         # Everything a pass can do: all clusters, EC2, stopping a failing task,
         # a stopped task's record deleted; then with --zone-id (GetHostedZone).
         r53, ecs, ec2 = self.moto.client("route53"), self.moto.client("ecs"), self.moto.client("ec2")
-        zone_id = r53.create_hosted_zone(Name=ZONE, CallerReference=uuid.uuid4().hex,
-                                         HostedZoneConfig={"Comment": "", "PrivateZone": True},
-                                         VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"})["HostedZone"]["Id"]
+        zone_id = create_zone(r53, ZONE)
         ecs.create_cluster(clusterName="prod")
         ecs.register_task_definition(family="web", containerDefinitions=[{"name": "a", "image": "b", "memory": 32}])
         inst = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
@@ -184,7 +182,7 @@ class ReaperIamTest(unittest.TestCase):
         report = json.loads(r.stdout)
         self.assertEqual(report["deleted"], 2)
         self.assertEqual(report["tasks_stopped"], 1)
-        r = subprocess.run(common + ["--zone", ZONE, "--zone-id", zone_id.split("/")[-1]], env=env,
+        r = subprocess.run(common + ["--zone", ZONE, "--zone-id", zone_id], env=env,
                            capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         failing.shutdown()

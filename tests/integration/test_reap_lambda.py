@@ -15,12 +15,12 @@ import sys
 import tempfile
 import time
 import unittest
-import uuid
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.lambda_stub import LambdaRuntimeStub  # noqa: E402
 from harness.moto import MotoServer  # noqa: E402
+from harness.route53_moto import all_record_sets, create_zone  # noqa: E402
 
 ZONE = "sd.test"
 OWNER = "h1"
@@ -88,10 +88,7 @@ class LambdaRuntimeTest(unittest.TestCase):
     def setUp(self):
         self.moto.reset()
         self.r53 = self.moto.client("route53")
-        zone = self.r53.create_hosted_zone(Name=ZONE, CallerReference=uuid.uuid4().hex,
-                                           HostedZoneConfig={"Comment": "ecssd reap", "PrivateZone": True},
-                                           VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"})
-        self.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+        self.zone_id = create_zone(self.r53, ZONE)
         self.procs = []
         self.listeners = []
 
@@ -108,10 +105,7 @@ class LambdaRuntimeTest(unittest.TestCase):
             "Changes": [{"Action": action, "ResourceRecordSet": rs} for rs in record_sets]})
 
     def record_sets(self):
-        out = []
-        for page in self.r53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=self.zone_id):
-            out.extend(page["ResourceRecordSets"])
-        return out
+        return all_record_sets(self.r53, self.zone_id)
 
     def cnames(self):
         return sorted(rs["Name"] for rs in self.record_sets()

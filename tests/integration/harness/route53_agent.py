@@ -29,7 +29,7 @@ import uuid
 import xml.etree.ElementTree as ET
 
 from harness.loopback_http import LoopbackHttpServer
-from harness.route53_moto import all_record_sets
+from harness.route53_moto import all_record_sets, create_zone  # noqa: F401 (create_zone: for the tests)
 from harness.ports import free_port
 
 R53_NS = "{https://route53.amazonaws.com/doc/2013-04-01/}"
@@ -66,14 +66,6 @@ def service_cnames(r53, zone_id, owner):
         if rs["Type"] == "CNAME":
             out.add((rs["Name"], rs["SetIdentifier"].split(":")[2]))
     return out
-
-
-def create_zone(r53, name, private=True):
-    kwargs = {"Name": name, "CallerReference": uuid.uuid4().hex}
-    if private:
-        kwargs.update(HostedZoneConfig={"Comment": "ecssd test", "PrivateZone": True},
-                      VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"})
-    return r53.create_hosted_zone(**kwargs)["HostedZone"]["Id"].split("/")[-1]
 
 
 def foreign_records(zone):

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+import uuid
 
 from harness.moto import MotoServer as _MotoServer
 
@@ -114,3 +115,12 @@ def all_record_sets(r53, zone_id):
                 seen.add(key)
                 out.append(rs)
     return out
+
+
+def create_zone(r53, name, private=True):
+    """Creates a hosted zone in moto; returns its id (without /hostedzone/)."""
+    kwargs = {"Name": name, "CallerReference": uuid.uuid4().hex}
+    if private:
+        kwargs.update(HostedZoneConfig={"Comment": "ecssd test", "PrivateZone": True},
+                      VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"})
+    return r53.create_hosted_zone(**kwargs)["HostedZone"]["Id"].split("/")[-1]
