@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The run command: installs dependencies, builds ecssd, makes sure a Docker
-# engine answers (starting a private dockerd if none runs), then runs
-# `ecssd agent` on the embedded DNS responder (127.0.0.1:8053).
-# Extra arguments go to `ecssd agent` (see `build/ecssd agent --help`).
+# The run command: installs what building and running need, builds only the
+# ecssd binary, makes sure a Docker engine answers (starting a private dockerd
+# if none runs), then runs `ecssd agent` on the embedded DNS responder
+# (127.0.0.1:8053). Extra arguments go to `ecssd agent` (see `build/ecssd agent --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-BUILD_DIR=build scripts/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo
+scripts/install-deps.sh build run
+# scripts/test.sh's flags, so a later test run reuses these objects; only the
+# `ecssd` target: a newcomer waits for the binary, not for the tests.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" >/dev/null
+ninja -C build -j"$(nproc)" ecssd
 
 ping_engine() {  # $1 = unix socket path
   [ -S "$1" ] && curl -sf --max-time 2 --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1

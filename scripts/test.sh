@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs every dependency (apt-get), builds, and runs all
 # tests under ctest: unit and integration tests on the normal build, then the
-# unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and the
+# fuzz targets over their corpora (docs/RELIABILITY.md).
 #   scripts/test.sh            everything
 #   scripts/test.sh -R dns     only tests matching a ctest regex (normal build)
 set -euo pipefail
@@ -23,13 +24,19 @@ ctest --test-dir build -L unit --output-on-failure --timeout 600 -j2
 # take their time on the normal build already). The integration tests mostly
 # wait on dockerd, moto and DNS servers, so the sanitizer build runs beside
 # them at the lowest CPU priority: the tests keep the CPU when they need it.
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" -DECSSD_SANITIZE=ON \
-  -DECSSD_BUILD_BENCH=OFF >/dev/null
-nice -n 19 ninja -C build-asan -j"$(nproc)" unit_tests >build-asan/build.log 2>&1 &
+# It is one clang-14 build for the unit tests and the fuzz targets: the same
+# objects, with libFuzzer's coverage (scripts/fuzz.sh configure).
+scripts/fuzz.sh configure
+nice -n 19 ninja -C build-asan -j"$(nproc)" unit_tests fuzz_targets >build-asan/build.log 2>&1 &
 asan_build=$!
 trap 'kill "$asan_build" 2>/dev/null || true' EXIT
 
 ctest --test-dir build -L integration --output-on-failure --timeout 900 -j2
+
+# --- the fault suite, quick form (tests/faults; scripts/faults.sh runs the full one): every fault
+# during a burst, 15 s outages, 3 containers; about 3 minutes on 2 cores.
+ECSSD_FAULTS_QUICK=1 ctest --test-dir build -L faults --output-on-failure -j2
+# --- end of the fault suite
 
 if ! wait "$asan_build"; then
   tail -n 100 build-asan/build.log
@@ -39,3 +46,8 @@ fi
 trap - EXIT
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -L unit --output-on-failure -j2
+
+# --- fuzzing (issue 12): every fuzz target over its committed corpus and
+# regressions, then 20 s of fresh fuzzing each, two at a time (~2.5 min).
+scripts/fuzz.sh quick
+# --- end of fuzzing

@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 from harness.agent import AgentProcess, free_port, wait_until  # noqa: E402
 from harness.dockerd import Dockerd  # noqa: E402
 from benchmarks_md import machine_line, write_section  # noqa: E402
+from health_bench import checked_cpu, healthy_to_served  # noqa: E402
 
 ZONE = "servicediscovery.internal"
 
@@ -161,11 +162,56 @@ def publish_many(d, agent, containers, ports_per_container):
         raise RuntimeError("the 500 services were not published")
 
 
+def write_health(args, waits, checked, alive):
+    """Writes the agent-health section; returns the exit code."""
+    p50, p99, worst = percentile(waits, 50), percentile(waits, 99), max(waits)
+    goal = args.health_interval * 1000 + 50
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    text = f"""## Agent: health checks (healthy to served, CPU with checks)
+
+Measured {now} with `{args.command}` on {machine_line()}.
+Private dockerd 20.10 (vfs, host networking), busybox containers; the agent on the embedded provider,
+its checks on its one event loop. No peer is named (registrator does not check; Consul's agent is not
+packaged here); the goals are the issue's.
+
+Healthy to served: {len(waits)} containers declare `SERVICE_<port>_CHECK_HTTP=/h<i>` with
+`SERVICE_CHECK_INTERVAL={args.health_interval}s` (busybox httpd on one bind-mounted folder). Once all are checked
+and failing (404), each one's file is created at a random moment, one after another, and the wait is timed
+from the file's creation to the first UDP answer from the agent's responder (polled every 0.5 ms). The
+probe's phase is random against the flip, so the waits spread over one interval.
+
+| containers | interval | p50 | p99 | max | goal |
+|---:|---:|---:|---:|---:|---|
+| {len(waits)} | {args.health_interval} s | {p50:.0f} ms | {p99:.0f} ms | {worst:.0f} ms | p99 under interval + 50 ms ({goal} ms): **{"met" if p99 < goal else "missed"}** |
+
+CPU with checks: {checked["services"]} TCP services ({checked["services"] // 10} containers, ten busybox httpd
+each) declared with `SERVICE_CHECK_TCP=true`, checked every 10 s (`--check-interval 10s`), all passing.
+User + system CPU of the agent from `/proc/<pid>/stat` over {checked["seconds"]:.0f} s.
+
+| services checked | checks in the window | agent CPU | agent RSS | goal |
+|---:|---:|---:|---:|---|
+| {checked["services"]} | {checked["probes"]:.0f} | {checked["cpu"]:.2f} % of one core | {checked["rss"]:.1f} MB | under 1 % of one core: **{"met" if checked["cpu"] < 1 else "missed"}** |
+"""
+    write_section(args.doc, "agent-health", text)
+    print(text)
+    if not alive or not checked["alive"]:
+        print("the agent died during the health run", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--containers", type=int, default=100, help="containers for the latency run")
     p.add_argument("--services", type=int, default=500, help="services published for the memory run")
     p.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measurement")
+    p.add_argument("--health-containers", type=int, default=100, help="containers for healthy-to-served")
+    p.add_argument("--health-interval", type=int, default=2, help="their check interval, seconds")
+    p.add_argument("--checked-services", type=int, default=500, help="TCP-checked services for the CPU run")
+    p.add_argument("--checked-seconds", type=float, default=90.0, help="seconds of CPU measurement with checks")
+    p.add_argument("--only-health", action="store_true", help="run only the health-check measurements")
+    p.add_argument("--skip-health", action="store_true",
+                   help="run only publication latency and memory (e.g. ECSSD_BIN=<an older agent> --doc <elsewhere>)")
     p.add_argument("--command", default="bench/agent/run.sh")
     p.add_argument("--doc", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
     args = p.parse_args()
@@ -174,6 +220,11 @@ def main():
     d.start()
     try:
         d.ensure_image()
+        if not args.skip_health:
+            waits, health_alive = healthy_to_served(d, answered, args.health_containers, args.health_interval)
+            checked = checked_cpu(d, args.checked_seconds, args.checked_services // 10, cpu_seconds, rss_mb)
+        if args.only_health:
+            return write_health(args, waits, checked, health_alive)
         agent = AgentProcess(["--docker-host", d.docker_host, "--host-name", "host1", "--host-ip", "127.0.0.1",
                               "--log-level", "warn"])
         agent.start()
@@ -221,6 +272,8 @@ Memory and CPU: {args.services // per} containers declaring {per} services each 
 """
     write_section(args.doc, "agent", text)
     print(text)
+    if not args.skip_health and write_health(args, waits, checked, health_alive):
+        return 1
     if not alive:
         print("the agent died during the run", file=sys.stderr)
         return 1

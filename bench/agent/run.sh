@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Agent benchmarks: publication latency (Docker start event -> first correct
-# DNS answer, p50/p99 over 100 containers) and agent memory/CPU with 500
-# published services. Starts its own private dockerd; rewrites the agent
-# section of docs/BENCHMARKS.md.
+# DNS answer, p50/p99 over 100 containers), agent memory/CPU with 500
+# published services, and the health checks: endpoint healthy -> record
+# served (p50/p99 over 100 containers) and CPU with 500 TCP-checked services
+# at a 10 s interval. Starts its own private dockerd; rewrites the agent and
+# agent-health sections of docs/BENCHMARKS.md.
 #
 #   bench/agent/run.sh [BUILD_DIR] [bench.py options, e.g. --containers 100]
 set -euo pipefail

@@ -35,7 +35,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
@@ -44,10 +43,12 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/open_files.h"
+#include "common/time_system.h"
 #include "provider/inmemory/inmemory_provider.h"
-#include "reaper/probe.h"
+#include "health/probe.h"
 #include "reaper/reaper.h"
-#include "reaper/sleeper.h"
 #include "registry/registry.h"
 
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // g++ 12 false positive (GCC bug 109224)
@@ -188,7 +189,7 @@ class GeneratedZone final : public provider::Provider {
   const std::string& zone() const override { return zone_; }
   provider::Capabilities capabilities() const override { return {.set_identifiers = true, .writable = true}; }
 
-  provider::Task<common::Result<std::vector<model::Record>>> list() override {
+  common::Task<common::Result<std::vector<model::Record>>> list() override {
     std::vector<model::Record> out;
     out.reserve(2 * targets_->size());
     for (size_t i = 0; i < targets_->size(); ++i) {
@@ -201,7 +202,7 @@ class GeneratedZone final : public provider::Provider {
     co_return out;
   }
 
-  provider::Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes) override {
+  common::Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes) override {
     ++apply_calls;
     provider::ApplyReport report;
     report.requests = 1;
@@ -251,7 +252,7 @@ double peak_rss_mb() {
 
 // The original Lambda's algorithm: one target at a time, `tries` checks each
 // with the same timeout, one deletion request per dead record.
-net::awaitable<json::object> sequential(registry::Registry* reg, reaper::Probe* probe, int tries,
+net::awaitable<json::object> sequential(registry::Registry* reg, health::Probe* probe, int tries,
                                         std::chrono::milliseconds timeout) {
   auto listed = co_await reg->records();
   json::object out;
@@ -262,7 +263,7 @@ net::awaitable<json::object> sequential(registry::Registry* reg, reaper::Probe* 
     bool healthy = false;
     for (int t = 0; t < tries && !healthy; ++t) {
       ++probes;
-      reaper::ProbeResult res = co_await probe->check(*spec);
+      health::ProbeResult res = co_await probe->check(*spec);
       healthy = res.healthy;
     }
     if (healthy) continue;
@@ -302,13 +303,20 @@ int run_bench(const std::string& targets_file, std::chrono::milliseconds timeout
   const int64_t started = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count() - 3600;
 
+  // As `ecssd reap` does when --concurrency is not given (0): the soft
+  // open-file limit raised to the hard one; the Reaper follows it.
+  if (concurrency == 0) common::raise_open_file_limit();
+  const size_t open_files = common::open_file_limit();
+  size_t in_flight = 0;  // as the Reaper resolved it
+
   json::object out;
   out["records"] = all.size();
   out["rss_mb_start"] = rss_mb();  // the process with its libraries, before any record
 
+  common::RealTimeSystem time;
+  common::Metrics metrics;
   net::io_context io;
-  reaper::NetworkProbe probe;
-  reaper::TimerSleeper sleeper;
+  health::NetworkProbe probe;
   json::object pass;
   {
     GeneratedZone zone(&all, started);
@@ -318,7 +326,8 @@ int run_bench(const std::string& targets_file, std::chrono::milliseconds timeout
     options.health.interval = interval;
     options.check_timeout = timeout;
     options.concurrency = static_cast<size_t>(concurrency);
-    reaper::Reaper reaper(reg, probe, sleeper, common::RealTimeSource::instance(), options);
+    reaper::Reaper reaper(reg, probe, time, options, common::Scope(metrics));
+    in_flight = reaper.options().concurrency;
     reaper::Report report;
     auto t0 = std::chrono::steady_clock::now();
     net::co_spawn(io, reaper.run_pass(), [&](std::exception_ptr, reaper::Report r) { report = std::move(r); });
@@ -367,7 +376,9 @@ int run_bench(const std::string& targets_file, std::chrono::milliseconds timeout
   out["timeout_ms"] = timeout.count();
   out["tries"] = tries;
   out["interval_ms"] = interval.count();
-  out["concurrency"] = concurrency;
+  out["concurrency"] = in_flight;
+  out["concurrency_flag"] = concurrency;
+  out["open_file_limit"] = open_files;
   std::cout << json::serialize(out) << std::endl;
   return 0;
 }
@@ -376,7 +387,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: bench_reap targets --tcp N --http N --refused N --silent N\n"
                "       bench_reap run --targets FILE [--timeout 2s] [--tries 3] [--interval 2s] "
-               "[--concurrency 256] [--sample 1]\n");
+               "[--concurrency 0 (the reaper's default)] [--sample 1]\n");
   return 2;
 }
 
@@ -396,7 +407,7 @@ int main(int argc, char** argv) {
   if (mode == "run") {
     auto dur = [&](const std::string& k, const std::string& d) { return *common::parse_duration(get(k, d)); };
     return run_bench(get("--targets", ""), dur("--timeout", "2s"), std::stoi(get("--tries", "3")),
-                     dur("--interval", "2s"), std::stoi(get("--concurrency", "256")),
+                     dur("--interval", "2s"), std::stoi(get("--concurrency", "0")),
                      static_cast<size_t>(std::stoi(get("--sample", "1"))));
   }
   return usage();

@@ -13,6 +13,7 @@ import concurrent.futures
 import datetime
 import http.client
 import json
+import math
 import os
 import subprocess
 import sys
@@ -203,6 +204,14 @@ def main():
                             lambda: in_parallel(lambda c: d.docker("kill", *c), chunks(names, args.workers),
                                                 args.workers), args.timeout)
             print("stop: %s" % json.dumps(stopped), file=sys.stderr)
+            # A lone start on a quiet agent: the first change of a quiet
+            # period goes out at once instead of waiting for the quiet second.
+            d.docker("create", "--name", "lone", "--network", "host", "-e", "SERVICE_29999_NAME=svc-lone",
+                     "bb:latest", "sleep", "3600")
+            time.sleep(3)
+            lone = phase("lone", proxy, clock, ("start",), args.containers + 1, 1, r53, zones,
+                         lambda: d.docker("start", "lone"), args.timeout)
+            print("lone: %s" % json.dumps(lone), file=sys.stderr)
             memory = agent_rss(agent)
         except BaseException:
             peer.terminate()
@@ -220,7 +229,7 @@ def main():
                 peer.terminate()
             peer.wait(10)
 
-    report = render(args, startup, started, stopped, memory)
+    report = render(args, startup, started, stopped, lone, memory)
     print(report)
     if not args.no_doc:
         write_section(os.path.join(ROOT, "docs", "BENCHMARKS.md"), "route53", report)
@@ -237,7 +246,7 @@ def agent_rss(agent):
     return None
 
 
-def render(args, startup, started, stopped, memory):
+def render(args, startup, started, stopped, lone, memory):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cpu = cpu_model()
     n = args.containers
@@ -282,8 +291,9 @@ def render(args, startup, started, stopped, memory):
     ] + rows + [
         "",
         "Each container's own delay, from its start (or kill) event to the end of the call that published (or "
-        "withdrew) its record: ecssd trades some of it for %.0f times fewer calls (`--batch-interval` waits "
-        "for a quiet second; while a burst goes on, a batch leaves at least every `--batch-max-delay`)." % ratio,
+        "withdrew) its record: ecssd trades some of it for %.0f times fewer calls (the first change of a quiet "
+        "period goes out at once; the ones after it wait for a quiet `--batch-interval`, and while a burst goes "
+        "on a batch leaves at least every `--batch-max-delay`)." % ratio,
         "",
         "| agent | publish delay, median | publish delay, max | withdraw delay, median | withdraw delay, max |",
         "|---|---:|---:|---:|---:|",
@@ -292,11 +302,31 @@ def render(args, startup, started, stopped, memory):
         "Start-up (not counted above): ecssd made %d calls (ListHostedZonesByName, then one listing of its "
         "zone); the peer %d (it is given the zone id)." % (startup["ecssd"], startup["peer"]),
         "",
+        "A lone start on the quiet agent afterwards (3 s without events): published %.2f s after its start "
+        "event in %d change call (the original pattern: %.2f s)." % (
+            lone["ecssd"]["delay_p50"], lone["ecssd"]["change"], lone["peer"]["delay_p50"]),
+        "",
         "Goal: at most 10 change calls and no list call for the whole burst after start-up: **%d change, %d list "
-        "(%s)**; converged within 3 s of the last event: **%s (%s)**." % (
+        "(%s)**; converged within 3 s of the last event: **%s (%s)**; median publish delay under 1.5 s: "
+        "**%.2f s (%s)**." % (
             changes, lists, "met" if changes <= 10 and lists == 0 else "not met", secs(worst),
-            "met" if worst <= 3 else "not met"),
+            "met" if worst <= 3 else "not met", e_s["delay_p50"], "met" if e_s["delay_p50"] < 1.5 else "not met"),
     ]
+    if e_s["delay_p50"] >= 1.5:
+        # Batches spaced evenly over a burst of T s, N of them, give a median
+        # delay of about T / (2 N): the bound any schedule of N calls meets.
+        need_s = math.ceil(started["burst"] / (2 * 1.5))
+        need_t = math.ceil(stopped["burst"] / (2 * 1.5))
+        verdict = ("so no schedule of 10 calls meets it on these bursts" if need_s + need_t > 10 else
+                   "within 10, but only for batches no more than 3 s apart through both bursts and calls that take no time, "
+                   "where the defaults batch by the quiet --batch-interval and, while a burst goes on, by the "
+                   "5 s --batch-max-delay")
+        lines += ["",
+                  "Why the median is missed: N batches spread evenly over a burst of T s give a median delay of "
+                  "about T / (2N), the least any schedule of N calls can do. A median under 1.5 s over this run's "
+                  "%.1f s of starts needs at least %d change calls for the starts, and withdrawing as promptly "
+                  "over the %.1f s stop burst at least %d: %d in all, %s." % (
+                      started["burst"], need_s, stopped["burst"], need_t, need_s + need_t, verdict)]
     if memory:
         lines += ["", "ecssd agent RSS after the burst: %.1f MB." % memory]
     return "\n".join(lines)

@@ -1,11 +1,11 @@
 #include "agent/agent.h"
 
 #include <algorithm>
+#include <charconv>
+#include <map>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include "common/log.h"
@@ -36,29 +36,33 @@ void log_change(std::string_view what, const Record& r, bool dry_run) {
                   {"set", r.set_identifier}});
 }
 
-struct AgentMetrics {
-  common::Counter& plan_runs = common::Metrics::global().counter("ecssd_plan_runs_total", "Plan runs of the agent");
-  common::Counter& created = common::Metrics::global().counter(
-      "ecssd_record_changes_total", "Records changed by the agent", {{"op", "create"}});
-  common::Counter& updated = common::Metrics::global().counter(
-      "ecssd_record_changes_total", "Records changed by the agent", {{"op", "update"}});
-  common::Counter& removed = common::Metrics::global().counter(
-      "ecssd_record_changes_total", "Records changed by the agent", {{"op", "delete"}});
-  common::Counter& refused = common::Metrics::global().counter(
-      "ecssd_change_failures_total", "Changes the provider refused (retried at the next run)");
-  common::Counter& provider_errors = common::Metrics::global().counter(
-      "ecssd_provider_errors_total", "Listings or change requests that failed as a whole (retried with backoff)");
-  common::Counter& requests = common::Metrics::global().counter(
-      "ecssd_provider_change_requests_total", "Change requests sent to the provider");
-  common::Gauge& owned = common::Metrics::global().gauge(
-      "ecssd_records_owned", "Records this agent owns in the zone, after the last run");
-  common::Gauge& rejected = common::Metrics::global().gauge(
-      "ecssd_services_rejected", "Declared services that cannot be published (see the log)");
-};
+// Instances of this owner now in the zone, with their health-since label (0: none).
+std::map<std::string, int64_t> published_instances(const std::vector<Record>& owned) {
+  std::map<std::string, int64_t> out;
+  for (const auto& r : owned) {
+    std::string container = r.label_or(model::label::kContainer);
+    if (container.empty() || r.label_or(model::label::kKind) != "service") continue;
+    int64_t since = 0;
+    std::string text = r.label_or(model::label::kHealthSince);
+    std::from_chars(text.data(), text.data() + text.size(), since);
+    auto& v = out[instance_key(container, r.label_or(model::label::kPort))];
+    v = std::max(v, since);
+  }
+  return out;
+}
 
-AgentMetrics& metrics() {
-  static AgentMetrics m;
-  return m;
+// This owner's records once `applied` is: the listing, less what was removed,
+// with what was created or updated.
+std::vector<Record> owned_after(std::vector<Record> owned, const model::ChangeSet& applied) {
+  std::map<model::RecordKey, Record> by_key;
+  for (auto& r : owned) by_key.insert_or_assign(model::key_of(r), std::move(r));
+  for (const auto& r : applied.remove) by_key.erase(model::key_of(r));
+  for (const auto& u : applied.update) by_key.insert_or_assign(model::key_of(u.new_record), u.new_record);
+  for (const auto& r : applied.create) by_key.insert_or_assign(model::key_of(r), r);
+  std::vector<Record> out;
+  out.reserve(by_key.size());
+  for (auto& [k, r] : by_key) out.push_back(std::move(r));
+  return out;
 }
 
 std::vector<Record> owned_by(const std::vector<Record>& listed, const std::string& owner) {
@@ -69,23 +73,48 @@ std::vector<Record> owned_by(const std::vector<Record>& listed, const std::strin
   return out;
 }
 
-asio::awaitable<void> wait(asio::steady_timer& t) {
-  boost::system::error_code ec;
-  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-}
-
 }  // namespace
 
-Agent::Agent(asio::io_context& io, source::Source& source, provider::CachedProvider& provider, Options options)
+struct Agent::Metrics {
+  explicit Metrics(const common::Scope& scope)
+      : plan_runs(scope.counter("ecssd_plan_runs_total", "Plan runs of the agent")),
+        created(scope.counter("ecssd_record_changes_total", "Records changed by the agent", {{"op", "create"}})),
+        updated(scope.counter("ecssd_record_changes_total", "Records changed by the agent", {{"op", "update"}})),
+        removed(scope.counter("ecssd_record_changes_total", "Records changed by the agent", {{"op", "delete"}})),
+        refused(scope.counter("ecssd_change_failures_total", "Changes the provider refused (retried at the next run)")),
+        provider_errors(scope.counter("ecssd_provider_errors_total",
+                                      "Listings or change requests that failed as a whole (retried with backoff)")),
+        requests(scope.counter("ecssd_provider_change_requests_total", "Change requests sent to the provider")),
+        owned(scope.gauge("ecssd_records_owned", "Records this agent owns in the zone, after the last run")),
+        rejected(scope.gauge("ecssd_services_rejected", "Declared services that cannot be published (see the log)")),
+        refused_names(scope.gauge("ecssd_services_refused",
+                                  "Declared services whose name this host may not publish (see the log)",
+                                  {{"reason", "name-policy"}})) {}
+  common::Counter& plan_runs;
+  common::Counter& created;
+  common::Counter& updated;
+  common::Counter& removed;
+  common::Counter& refused;
+  common::Counter& provider_errors;
+  common::Counter& requests;
+  common::Gauge& owned;
+  common::Gauge& rejected;
+  common::Gauge& refused_names;
+};
+
+Agent::Agent(asio::io_context& io, source::Source& source, provider::CachedProvider& provider, Options options,
+             common::TimeSystem& time, common::Scope metrics)
     : io_(io),
       source_(source),
       provider_(provider),
       registry_(provider, options.records.host.owner_id),
       options_(std::move(options)),
+      time_(time),
+      metrics_(std::make_unique<Metrics>(metrics)),
       backoff_(options_.retry_base, options_.retry_cap),
-      wake_(io),
-      sleep_(io),
-      resync_timer_(io) {}
+      wake_(time.make_timer(io.get_executor())),
+      sleep_(time.make_timer(io.get_executor())),
+      resync_timer_(time.make_timer(io.get_executor())) {}
 
 Agent::~Agent() { stop(); }
 
@@ -94,18 +123,20 @@ void Agent::start() {
   running_ = true;
   stopped_ = false;
   source_.start([this] { mark_dirty(); });
+  if (gate_) gate_->start([this] { mark_dirty(); });
   mark_dirty();  // the first run checks the provider even before the engine answers
   asio::co_spawn(io_, loop(), asio::detached);
-  arm_resync();
+  if (options_.resync.count() > 0) asio::co_spawn(io_, resync_loop(), asio::detached);
 }
 
 void Agent::stop() {
   if (stopped_) return;
   stopped_ = true;
   if (running_) source_.stop();
-  wake_.cancel();
-  sleep_.cancel();
-  resync_timer_.cancel();
+  if (gate_) gate_->stop();
+  wake_->cancel();
+  sleep_->cancel();
+  resync_timer_->cancel();
 }
 
 void Agent::resync() {
@@ -116,51 +147,61 @@ void Agent::resync() {
 }
 
 void Agent::mark_dirty() {
-  auto now = std::chrono::steady_clock::now();
+  auto now = time_.steady_now();
   if (!dirty_) first_dirty_ = now;
   last_dirty_ = now;
   dirty_ = true;
-  wake_.cancel();
+  wake_->cancel();
 }
 
-void Agent::arm_resync() {
-  if (options_.resync.count() <= 0 || stopped_) return;
-  resync_timer_.expires_after(options_.resync);
-  resync_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || stopped_) return;
+common::Task<void> Agent::resync_loop() {
+  resync_running_ = true;
+  while (!stopped_) {
+    resync_timer_->expires_after(options_.resync);
+    const bool expired = co_await resync_timer_->wait();
+    if (!expired || stopped_) break;
     resync();
-    arm_resync();
-  });
+  }
+  resync_running_ = false;
 }
 
-asio::awaitable<void> Agent::loop() {
+common::Task<void> Agent::debounce() {
+  // mark_dirty() moves last_dirty_; the cap stays.
+  const auto cap = first_dirty_ + std::max(options_.batch_interval, options_.batch_max_delay);
+  while (!stopped_) {
+    auto until = std::min(last_dirty_ + options_.batch_interval, cap);
+    if (time_.steady_now() >= until) break;
+    sleep_->expires_at(until);
+    co_await sleep_->wait();
+  }
+}
+
+common::Task<void> Agent::loop() {
   loop_running_ = true;
   while (!stopped_) {
     if (!dirty_) {
-      wake_.expires_at(asio::steady_timer::time_point::max());
-      co_await wait(wake_);
+      wake_->disarm();
+      co_await wake_->wait();
       continue;
     }
-    if (options_.batch_interval.count() > 0) {
-      // Debounce: wait for a quiet batch_interval, at most batch_max_delay
-      // after the first pending change (mark_dirty() moves last_dirty_).
-      const auto cap = first_dirty_ + std::max(options_.batch_interval, options_.batch_max_delay);
-      while (!stopped_) {
-        auto until = std::min(last_dirty_ + options_.batch_interval, cap);
-        if (std::chrono::steady_clock::now() >= until) break;
-        sleep_.expires_at(until);
-        co_await wait(sleep_);
-      }
+    // The first change of a quiet period goes at once (a lone start waits
+    // for nothing); the ones after it, within batch_interval of that run,
+    // are batched.
+    const bool quiet = !ran_ || first_dirty_ - last_run_ >= options_.batch_interval;
+    if (options_.batch_interval.count() > 0 && !quiet) {
+      co_await debounce();
       if (stopped_) break;
     }
     dirty_ = false;
+    ran_ = true;
+    last_run_ = time_.steady_now();
     Status s = co_await reconcile();
     if (stopped_) break;
     if (!s.ok()) {
       auto delay = backoff_.next();
       log::debug("plan run failed, retrying", {{"in_ms", delay.count()}, {"error", s.error().describe()}});
-      sleep_.expires_after(delay);
-      co_await wait(sleep_);
+      sleep_->expires_after(delay);
+      co_await sleep_->wait();
       dirty_ = true;
     } else {
       backoff_.reset();
@@ -177,7 +218,7 @@ void Agent::note_provider(const Status& s) {
     return;
   }
   stats_.provider_ok = false;
-  metrics().provider_errors.inc();
+  metrics_->provider_errors.inc();
   std::string what = s.error().describe();
   if (what != provider_error_) {
     log::error("provider failed; retrying in the background", {{"error", what}});
@@ -185,8 +226,10 @@ void Agent::note_provider(const Status& s) {
   }
 }
 
-std::vector<Record> Agent::desired() {
-  auto built = model::build_records(source_.services(), options_.records);
+std::vector<Record> Agent::desired(const std::vector<Record>& owned) {
+  std::vector<model::Service> services = source_.services();
+  if (gate_) services = gate_->admit(std::move(services), published_instances(owned));
+  auto built = model::build_records(services, options_.records);
   std::set<std::string> now;
   for (const auto& r : built.rejected) {
     std::string key = fmt::format("{}|{}|{}", r.container_id, r.field, r.reason);
@@ -199,16 +242,32 @@ std::vector<Record> Agent::desired() {
     now.insert(std::move(key));
   }
   logged_rejections_ = std::move(now);
-  metrics().rejected.set(static_cast<double>(built.rejected.size()));
-  for (auto& r : built.records) {
-    model::Labels labels = std::move(r.labels);
-    r = provider_.canonicalize(std::move(r));
-    r.labels = std::move(labels);
-  }
-  return std::move(built.records);
+  metrics_->rejected.set(static_cast<double>(built.rejected.size()));
+  note_refusals(built.refused);
+  rejections_ = std::move(built.rejected);
+  return registry_.canonicalize(std::move(built.records));
 }
 
-asio::awaitable<Status> Agent::reconcile() {
+// One line per refused name, once while it stays refused (as rejections).
+void Agent::note_refusals(const std::vector<model::Refusal>& refused) {
+  std::set<std::string> now;
+  for (const auto& r : refused) {
+    std::string key = fmt::format("{}|{}|{}|{}", r.container_id, r.field, r.name, r.rule);
+    if (!logged_name_refusals_.contains(key)) {
+      log::warn("service not published: name refused by the name policy",
+                {{"container", r.container_name},
+                 {"container_id", r.container_id.substr(0, 12)},
+                 {"field", r.field},
+                 {"name", r.name},
+                 {"rule", r.rule}});
+    }
+    now.insert(std::move(key));
+  }
+  logged_name_refusals_ = std::move(now);
+  metrics_->refused_names.set(static_cast<double>(refused.size()));
+}
+
+common::Task<Status> Agent::reconcile() {
   stats_.source_synced = source_.synced();
   if (!stats_.source_synced) {
     // Nothing is known yet: never withdraw on ignorance. The provider is
@@ -218,7 +277,7 @@ asio::awaitable<Status> Agent::reconcile() {
     co_return listed.ok() ? Status{} : Status{listed.error()};
   }
   ++stats_.plan_runs;
-  metrics().plan_runs.inc();
+  metrics_->plan_runs.inc();
   auto listed = co_await registry_.records();
   if (!listed.ok()) {
     note_provider(listed.error());
@@ -227,8 +286,9 @@ asio::awaitable<Status> Agent::reconcile() {
   note_provider({});
   std::vector<Record> owned = owned_by(*listed, options_.records.host.owner_id);
   stats_.published = owned.size();
-  metrics().owned.set(static_cast<double>(stats_.published));
-  auto out = plan::compute({.current = std::move(listed.value()), .desired = desired(),
+  metrics_->owned.set(static_cast<double>(stats_.published));
+  auto wanted = desired(owned);
+  auto out = plan::compute({.current = std::move(listed.value()), .desired = std::move(wanted),
                             .owner = options_.records.host.owner_id, .policy = plan::Policy::kSync});
 
   std::set<std::string> conflicts;
@@ -246,12 +306,17 @@ asio::awaitable<Status> Agent::reconcile() {
 
   if (out.changes.empty()) {
     stats_.converged = true;
+    tell_owned(owned);
     co_return Status{};
   }
   co_return co_await apply(std::move(out.changes), std::move(owned));
 }
 
-asio::awaitable<Status> Agent::apply(model::ChangeSet changes, std::vector<Record> owned_before) {
+void Agent::tell_owned(const std::vector<Record>& owned) {
+  for (auto* o : observers_) o->on_owned(owned);
+}
+
+common::Task<Status> Agent::apply(model::ChangeSet changes, std::vector<Record> owned_before) {
   if (options_.dry_run) {
     for (const auto& r : changes.create) log_change("publish", r, true);
     for (const auto& u : changes.update) log_change("update", u.new_record, true);
@@ -276,13 +341,14 @@ asio::awaitable<Status> Agent::apply(model::ChangeSet changes, std::vector<Recor
   stats_.records_removed += report->applied.remove.size();
   stats_.published += report->applied.create.size();
   stats_.published -= std::min(stats_.published, report->applied.remove.size());
-  metrics().created.inc(report->applied.create.size());
-  metrics().updated.inc(report->applied.update.size());
-  metrics().removed.inc(report->applied.remove.size());
-  metrics().refused.inc(report->failed.size());
-  metrics().requests.inc(report->requests);
-  metrics().owned.set(static_cast<double>(stats_.published));
+  metrics_->created.inc(report->applied.create.size());
+  metrics_->updated.inc(report->applied.update.size());
+  metrics_->removed.inc(report->applied.remove.size());
+  metrics_->refused.inc(report->failed.size());
+  metrics_->requests.inc(report->requests);
+  metrics_->owned.set(static_cast<double>(stats_.published));
   for (auto* o : observers_) o->on_applied(report->applied, owned_before);
+  if (!observers_.empty()) tell_owned(owned_after(std::move(owned_before), report->applied));  // not used below
   std::set<std::string> refused;
   for (const auto& f : report->failed) {
     const Record& r = !f.change.create.empty()   ? f.change.create.front()
@@ -307,14 +373,14 @@ asio::awaitable<Status> Agent::apply(model::ChangeSet changes, std::vector<Recor
   co_return Status{};
 }
 
-asio::awaitable<Status> Agent::sync_once(std::chrono::milliseconds wait_for_source) {
+common::Task<Status> Agent::sync_once(std::chrono::milliseconds wait_for_source) {
   running_ = true;
   stopped_ = false;
-  source_.start([this] { wake_.cancel(); });
-  auto deadline = std::chrono::steady_clock::now() + wait_for_source;
-  while (!source_.synced() && std::chrono::steady_clock::now() < deadline) {
-    wake_.expires_at(deadline);
-    co_await wait(wake_);
+  source_.start([this] { wake_->cancel(); });
+  const auto deadline = time_.steady_now() + wait_for_source;
+  while (!source_.synced() && time_.steady_now() < deadline) {
+    wake_->expires_at(deadline);
+    co_await wake_->wait();
   }
   if (!source_.synced()) {
     stop();
@@ -322,12 +388,25 @@ asio::awaitable<Status> Agent::sync_once(std::chrono::milliseconds wait_for_sour
                                  "the container engine could not be listed (see --docker-host)", true);
   }
   provider_.invalidate();
+  if (gate_) co_await first_verdicts(deadline);
   Status s = co_await reconcile();
   stop();
   co_return s;
 }
 
-asio::awaitable<Status> Agent::remove_all() {
+// --once with checks: the services are checked until each has a verdict (or
+// the deadline) before the one plan run.
+common::Task<void> Agent::first_verdicts(common::SteadyTime deadline) {
+  gate_->start([] {});
+  auto listed = co_await registry_.records();
+  std::vector<Record> owned;
+  if (listed.ok()) owned = owned_by(*listed, options_.records.host.owner_id);
+  gate_->admit(source_.services(), published_instances(owned));
+  co_await gate_->settle(deadline);
+  provider_.invalidate();
+}
+
+common::Task<Status> Agent::remove_all() {
   provider_.invalidate();
   auto listed = co_await registry_.records();
   if (!listed.ok()) co_return listed.error();

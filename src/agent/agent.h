@@ -10,10 +10,13 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "common/backoff.h"
+#include "common/metrics.h"
 #include "common/result.h"
+#include "common/task.h"
+#include "common/time_system.h"
+#include "agent/health_gate.h"
 #include "model/record_builder.h"
 #include "plan/plan.h"
 #include "provider/cached_provider.h"
@@ -24,8 +27,9 @@ namespace ecssd::agent {
 
 struct Options {
   model::RecordConfig records;
-  // Changes go out once none arrived for this long, so that a burst becomes
-  // one batch (0: the same loop turn)...
+  // The first change after this long without a plan run goes out at once;
+  // the changes that follow it go out once none arrived for this long, so
+  // that a burst becomes one batch (0: every change in the same loop turn)...
   std::chrono::milliseconds batch_interval{0};
   // ...but while changes keep arriving, the first waits at most this long
   // (a batch at least every batch_max_delay during a long burst; not less
@@ -50,6 +54,9 @@ class ChangeObserver {
   // this owner's records as listed by the plan run that made the changes, so
   // an observer can tell a container's first record from its others.
   virtual void on_applied(const model::ChangeSet& applied, const std::vector<model::Record>& owned_before) = 0;
+  // After every plan run that reached the provider: this owner's records as
+  // they are now (the listing with the changes applied), for status pages.
+  virtual void on_owned(const std::vector<model::Record>& owned) { (void)owned; }
 };
 
 struct Stats {
@@ -67,7 +74,13 @@ struct Stats {
 
 class Agent {
  public:
-  Agent(boost::asio::io_context& io, source::Source& source, provider::CachedProvider& provider, Options options);
+  // `source`, `provider` and `time` must outlive the agent; every wait
+  // (batching, retry backoff, resync, sync_once's wait for the source) is on
+  // a timer of `time`. Its series (ecssd_plan_runs_total, ...) are made from
+  // `metrics`. Destroy it only after stop() and once the io_context has run
+  // what stop() ended (finished() is true).
+  Agent(boost::asio::io_context& io, source::Source& source, provider::CachedProvider& provider, Options options,
+        common::TimeSystem& time, common::Scope metrics);
   ~Agent();
 
   // Starts the source, the plan loop and the resync timer.
@@ -80,27 +93,43 @@ class Agent {
   // One reconcile against a fresh listing, after the source has synced (waiting
   // up to `wait_for_source`). For `--once`. Errors: the source never synced,
   // the provider failed, or some changes were refused.
-  provider::Task<common::Status> sync_once(std::chrono::milliseconds wait_for_source);
+  common::Task<common::Status> sync_once(std::chrono::milliseconds wait_for_source);
   // Withdraws every record this owner owns, then returns. For `--remove-all`.
-  provider::Task<common::Status> remove_all();
+  common::Task<common::Status> remove_all();
 
   // True once stop() was called and the loop has left (nothing in flight).
-  bool finished() const { return stopped_ && !loop_running_; }
+  bool finished() const { return stopped_ && !loop_running_ && !resync_running_ && (!gate_ || gate_->finished()); }
 
   void add_observer(ChangeObserver* o) { observers_.push_back(o); }
+  // Puts the health gate between the source's services and the records
+  // (before start() or sync_once()); it must outlive the agent. Without one,
+  // every service the source has is published.
+  void set_gate(HealthGate* gate) { gate_ = gate; }
+  // The source's services now (each one the status page lists).
+  std::vector<model::Service> services() const { return source_.services(); }
+  // The services the last plan run could not publish, and why.
+  const std::vector<model::Rejection>& rejections() const { return rejections_; }
   const Stats& stats() const { return stats_; }
   // Why the provider last failed (empty while it answers), for /readyz.
   const std::string& provider_error() const { return provider_error_; }
   registry::Registry& registry() { return registry_; }
 
  private:
-  provider::Task<void> loop();
+  struct Metrics;
+
+  common::Task<void> loop();
+  // Waits for a quiet batch_interval, at most batch_max_delay after the first
+  // pending change.
+  common::Task<void> debounce();
+  common::Task<void> resync_loop();
   // One plan run; returns an error when the provider failed or changes were refused.
-  provider::Task<common::Status> reconcile();
-  provider::Task<common::Status> apply(model::ChangeSet changes, std::vector<model::Record> owned_before);
-  std::vector<model::Record> desired();
+  common::Task<common::Status> reconcile();
+  common::Task<common::Status> apply(model::ChangeSet changes, std::vector<model::Record> owned_before);
+  std::vector<model::Record> desired(const std::vector<model::Record>& owned);
+  common::Task<void> first_verdicts(common::SteadyTime deadline);
+  void tell_owned(const std::vector<model::Record>& owned);
+  void note_refusals(const std::vector<model::Refusal>& refused);
   void mark_dirty();
-  void arm_resync();
   void note_provider(const common::Status& s);
 
   boost::asio::io_context& io_;
@@ -108,23 +137,35 @@ class Agent {
   provider::CachedProvider& provider_;
   registry::Registry registry_;
   Options options_;
+  common::TimeSystem& time_;
+  std::unique_ptr<Metrics> metrics_;
   common::Backoff backoff_;
-  boost::asio::steady_timer wake_;
-  boost::asio::steady_timer sleep_;
-  boost::asio::steady_timer resync_timer_;
+  // wake_: the idle loop's (cancelled by every change); sleep_: debounce and
+  // backoff; resync_timer_: the periodic resync.
+  std::unique_ptr<common::Timer> wake_;
+  std::unique_ptr<common::Timer> sleep_;
+  std::unique_ptr<common::Timer> resync_timer_;
   bool dirty_ = false;
   // When the first and the last change not yet planned arrived.
-  std::chrono::steady_clock::time_point first_dirty_{};
-  std::chrono::steady_clock::time_point last_dirty_{};
+  common::SteadyTime first_dirty_{};
+  common::SteadyTime last_dirty_{};
+  // When the last plan run started (ran_: there was one): a change that
+  // comes after a quiet batch_interval goes out at once.
+  common::SteadyTime last_run_{};
+  bool ran_ = false;
   bool running_ = false;
   bool stopped_ = false;
   bool loop_running_ = false;
+  bool resync_running_ = false;
   std::vector<ChangeObserver*> observers_;
+  HealthGate* gate_ = nullptr;
+  std::vector<model::Rejection> rejections_;
   Stats stats_;
   // What was last logged, so each problem is logged once per state change.
   std::set<std::string> logged_rejections_;
   std::set<std::string> logged_conflicts_;
   std::set<std::string> logged_refusals_;
+  std::set<std::string> logged_name_refusals_;  // by the name policy (--allow-name, --deny-name)
   std::string provider_error_;
 };
 

@@ -5,8 +5,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -14,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "model/names.h"
 
 namespace ecssd::agent {
 namespace {
@@ -22,22 +21,8 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using model::Record;
 
-struct EventMetrics {
-  common::Counter& sent =
-      common::Metrics::global().counter("ecssd_events_sent_total", "EventBridge events accepted");
-  common::Counter& failed = common::Metrics::global().counter(
-      "ecssd_events_failed_total", "EventBridge events rejected, or whose PutEvents call failed for good");
-  common::Counter& dropped = common::Metrics::global().counter(
-      "ecssd_events_dropped_total", "EventBridge events dropped unsent (queue full, or left at shutdown)");
-};
-
-EventMetrics& metrics() {
-  static EventMetrics m;
-  return m;
-}
-
-using Key = std::tuple<std::string, model::RecordType, std::string>;
-Key key_of(const Record& r) { return {r.name, r.type, r.set_identifier}; }
+using Key = model::RecordKey;
+using model::key_of;
 
 std::string_view container_of(const Record& r) {
   auto it = r.labels.find(model::label::kContainer);
@@ -72,22 +57,31 @@ std::string detail_of(std::string_view container, const std::vector<const Record
   std::string instance = first.label_or(model::label::kInstance, o.host.instance_id);
   if (!instance.empty()) host["instance_id"] = instance;
   d["host"] = std::move(host);
-  d["zone"] = o.zone;
+  // The zone that holds the container's records (several --zone: the longest suffix).
+  std::string zone = o.zone;
+  if (auto i = model::zone_for(first.name, o.zones)) zone = o.zones[*i];
+  d["zone"] = zone;
   if (auto arn = first.label_or(model::label::kTaskArn); !arn.empty()) d["task_arn"] = arn;
   if (auto cluster = first.label_or(model::label::kCluster); !cluster.empty()) d["cluster"] = cluster;
   return json::serialize(d);
 }
 
-asio::awaitable<void> wait(asio::steady_timer& t) {
-  boost::system::error_code ec;
-  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-}
-
 }  // namespace
 
-std::vector<aws::EventEntry> container_events(const model::ChangeSet& applied,
-                                              const std::vector<model::Record>& owned_before,
-                                              const EventNotifierOptions& options, common::SystemTime now) {
+struct EventNotifier::Metrics {
+  explicit Metrics(const common::Scope& scope)
+      : sent(scope.counter("ecssd_events_sent_total", "EventBridge events accepted")),
+        failed(scope.counter("ecssd_events_failed_total",
+                             "EventBridge events rejected, or whose PutEvents call failed for good")),
+        dropped(scope.counter("ecssd_events_dropped_total",
+                              "EventBridge events dropped unsent (queue full, or left at shutdown)")) {}
+  common::Counter& sent;
+  common::Counter& failed;
+  common::Counter& dropped;
+};
+
+std::vector<Event> container_events(const model::ChangeSet& applied, const std::vector<model::Record>& owned_before,
+                                    const EventNotifierOptions& options, common::SystemTime now) {
   // Each container's record keys before, and what this change set did.
   std::map<std::string, std::set<Key>, std::less<>> before;
   for (const auto& r : owned_before) {
@@ -101,13 +95,13 @@ std::vector<aws::EventEntry> container_events(const model::ChangeSet& applied,
     if (auto c = container_of(r); !c.empty()) removed[std::string(c)].push_back(&r);
   }
 
-  std::vector<aws::EventEntry> out;
+  std::vector<Event> out;
   auto add = [&](std::string_view type, std::string_view container, const std::vector<const Record*>& records) {
-    aws::EventEntry e;
+    Event e;
     e.source = std::string(kEventSource);
     e.detail_type = std::string(type);
     e.detail = detail_of(container, records, options);
-    e.event_bus_name = options.bus;
+    e.bus = options.bus;
     if (auto arn = records.front()->label_or(model::label::kTaskArn); arn.starts_with("arn:")) {
       e.resources.push_back(std::move(arn));
     }
@@ -142,24 +136,25 @@ std::vector<aws::EventEntry> container_events(const model::ChangeSet& applied,
   return out;
 }
 
-EventNotifier::EventNotifier(asio::io_context& io, aws::EventBridgeApi& api, common::TimeSource& time,
-                             EventNotifierOptions options)
+EventNotifier::EventNotifier(asio::io_context& io, EventSink& sink, EventNotifierOptions options,
+                             common::TimeSystem& time, common::Scope metrics)
     : io_(io),
-      api_(api),
-      time_(time),
+      sink_(sink),
       options_(std::move(options)),
+      time_(time),
+      metrics_(std::make_unique<Metrics>(metrics)),
       backoff_(options_.retry_base, options_.retry_cap),
-      retry_timer_(io) {}
+      retry_timer_(time.make_timer(io.get_executor())) {}
 
 EventNotifier::~EventNotifier() { stop(); }
 
 void EventNotifier::stop() {
   if (stopped_) return;
   stopped_ = true;
-  retry_timer_.cancel();
+  retry_timer_->cancel();
   if (!queue_.empty()) {
     stats_.dropped += queue_.size();
-    metrics().dropped.inc(queue_.size());
+    metrics_->dropped.inc(queue_.size());
     log::warn("EventBridge events not sent at shutdown", {{"bus", options_.bus}, {"events", queue_.size()}});
     queue_.clear();
   }
@@ -180,7 +175,7 @@ void EventNotifier::on_applied(const model::ChangeSet& applied, const std::vecto
   }
   if (dropped > 0) {
     stats_.dropped += dropped;
-    metrics().dropped.inc(dropped);
+    metrics_->dropped.inc(dropped);
     log::warn("EventBridge queue full; events dropped",
               {{"bus", options_.bus}, {"dropped", dropped}, {"queued", queue_.size()}});
   }
@@ -192,7 +187,7 @@ void EventNotifier::on_applied(const model::ChangeSet& applied, const std::vecto
 
 void EventNotifier::note_failure(const std::string& what, size_t events) {
   stats_.failed += events;
-  metrics().failed.inc(events);
+  metrics_->failed.inc(events);
   if (what != last_failure_) {
     log::error("EventBridge events not delivered (DNS records are not affected)",
                {{"bus", options_.bus}, {"events", events}, {"error", what}});
@@ -200,22 +195,22 @@ void EventNotifier::note_failure(const std::string& what, size_t events) {
   }
 }
 
-asio::awaitable<void> EventNotifier::send_loop() {
-  constexpr size_t kPerCall = 10;  // PutEvents' limit
+common::Task<void> EventNotifier::send_loop() {
+  const size_t per_call = std::max<size_t>(1, sink_.max_batch());
   while (!stopped_ && !queue_.empty()) {
-    size_t n = std::min(kPerCall, queue_.size());
-    std::vector<aws::EventEntry> batch(std::make_move_iterator(queue_.begin()),
-                                       std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+    size_t n = std::min(per_call, queue_.size());
+    std::vector<Event> batch(std::make_move_iterator(queue_.begin()),
+                             std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     in_flight_ = true;
     backoff_.reset();
-    common::Result<aws::PutEventsResult> result = common::make_error(common::ErrorCode::kInternal, "not sent");
+    common::Result<std::vector<EventOutcome>> result = common::make_error(common::ErrorCode::kInternal, "not sent");
     for (int attempt = 1;; ++attempt) {
       ++stats_.calls;
-      result = co_await api_.put_events(batch);
+      result = co_await sink_.send(batch);
       if (result.ok() || !result.error().transient || attempt >= options_.attempts || stopped_) break;
-      retry_timer_.expires_after(backoff_.next());
-      co_await wait(retry_timer_);
+      retry_timer_->expires_after(backoff_.next());
+      co_await retry_timer_->wait();
       if (stopped_) break;
     }
     in_flight_ = false;
@@ -225,26 +220,25 @@ asio::awaitable<void> EventNotifier::send_loop() {
     }
     size_t rejected = 0;
     std::string why;
-    for (size_t i = 0; i < result->entries.size() && i < batch.size(); ++i) {
-      const auto& e = result->entries[i];
-      if (e.error_code.empty()) continue;
+    for (size_t i = 0; i < result->size() && i < batch.size(); ++i) {
+      const EventOutcome& e = (*result)[i];
+      if (e.error.empty()) continue;
       ++rejected;
-      if (why.empty()) why = fmt::format("PutEvents rejected an entry: {} {}", e.error_code, e.error_message);
+      if (why.empty()) why = e.error;
     }
     size_t accepted = batch.size() - rejected;
     stats_.sent += accepted;
-    metrics().sent.inc(accepted);
+    metrics_->sent.inc(accepted);
     if (rejected > 0) {
       note_failure(why, rejected);
     } else if (!last_failure_.empty()) {
       log::info("EventBridge events delivered again", {{"bus", options_.bus}});
       last_failure_.clear();
     }
-    for (size_t i = 0; i < result->entries.size() && i < batch.size(); ++i) {
-      if (!result->entries[i].error_code.empty()) continue;
-      log::debug("event sent", {{"bus", options_.bus},
-                                {"detail_type", batch[i].detail_type},
-                                {"event_id", result->entries[i].event_id}});
+    for (size_t i = 0; i < result->size() && i < batch.size(); ++i) {
+      if (!(*result)[i].error.empty()) continue;
+      log::debug("event sent",
+                 {{"bus", options_.bus}, {"detail_type", batch[i].detail_type}, {"event_id", (*result)[i].id}});
     }
   }
   sending_ = false;

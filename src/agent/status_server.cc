@@ -1,12 +1,17 @@
 #include "agent/status_server.h"
 
+#include <algorithm>
+#include <charconv>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include "agent/status_page.h"
 #include "common/listen_address.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -21,6 +26,38 @@ using asio::ip::tcp;
 
 }  // namespace
 
+std::string query_value(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+void add_page_routes(StatusServer& server, std::function<boost::json::value()> services,
+                     std::function<boost::json::value(size_t limit)> events) {
+  server.add_route("/", [](std::string_view) {
+    return Response{200, "text/html; charset=utf-8", std::string(status_page_html())};
+  });
+  server.add_route("/v1/services", [services = std::move(services)](std::string_view) {
+    return Response{200, "application/json", boost::json::serialize(services()) + "\n"};
+  });
+  server.add_route("/v1/events", [events = std::move(events)](std::string_view query) {
+    size_t limit = 200;
+    std::string text = query_value(query, "limit");
+    if (!text.empty()) {
+      size_t n = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec == std::errc() && end == text.data() + text.size()) limit = std::min<size_t>(n, 200);
+    }
+    return Response{200, "application/json", boost::json::serialize(events(limit)) + "\n"};
+  });
+}
+
 common::Result<tcp::endpoint> parse_tcp_endpoint(const std::string& text) {
   // ":9253" listens on every IPv4 address.
   auto listen = common::parse_listen(text.starts_with(':') ? "0.0.0.0" + text : text);
@@ -28,8 +65,8 @@ common::Result<tcp::endpoint> parse_tcp_endpoint(const std::string& text) {
   return tcp::endpoint(asio::ip::make_address(listen->address), listen->port);
 }
 
-StatusServer::StatusServer(asio::io_context& io, std::function<Readiness()> readiness)
-    : io_(io), readiness_(std::move(readiness)), acceptor_(io) {}
+StatusServer::StatusServer(asio::io_context& io, const common::Metrics& metrics, std::function<Readiness()> readiness)
+    : io_(io), metrics_(metrics), readiness_(std::move(readiness)), acceptor_(io) {}
 
 common::Status StatusServer::start(const std::string& listen) {
   auto ep = parse_tcp_endpoint(listen);
@@ -59,7 +96,7 @@ uint16_t StatusServer::port() const {
   return ec ? 0 : ep.port();
 }
 
-asio::awaitable<void> StatusServer::accept_loop() {
+common::Task<void> StatusServer::accept_loop() {
   while (acceptor_.is_open()) {
     boost::system::error_code ec;
     tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
@@ -71,10 +108,11 @@ asio::awaitable<void> StatusServer::accept_loop() {
   }
 }
 
-asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
+common::Task<void> StatusServer::serve(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer(8192);
   for (;;) {
+    // A socket deadline inside the Beast stream: it stays on Beast's own timer.
     stream.expires_after(std::chrono::seconds(30));
     http::request_parser<http::empty_body> parser;
     parser.header_limit(8192);
@@ -87,7 +125,12 @@ asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
     res.keep_alive(req.keep_alive());
     res.set(http::field::server, "ecssd");
     std::string target(req.target());
-    if (auto q = target.find('?'); q != std::string::npos) target.resize(q);
+    std::string query;
+    if (auto q = target.find('?'); q != std::string::npos) {
+      query = target.substr(q + 1);
+      target.resize(q);
+    }
+    auto route = routes_.find(target);
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
       res.result(http::status::method_not_allowed);
       res.set(http::field::allow, "GET, HEAD");
@@ -95,7 +138,7 @@ asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
     } else if (target == "/metrics") {
       res.result(http::status::ok);
       res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      res.body() = common::Metrics::global().render();
+      res.body() = metrics_.render();
     } else if (target == "/healthz") {
       res.result(http::status::ok);
       res.body() = "ok\n";
@@ -103,9 +146,16 @@ asio::awaitable<void> StatusServer::serve(tcp::socket socket) {
       Readiness r = readiness_();
       res.result(r.ready ? http::status::ok : http::status::service_unavailable);
       res.body() = r.ready ? "ready\n" : "not ready: " + r.reason + "\n";
+    } else if (route != routes_.end()) {
+      Response r = route->second(query);
+      res.result(static_cast<http::status>(r.status));
+      res.set(http::field::content_type, r.content_type);
+      res.set(http::field::cache_control, "no-store");
+      res.body() = std::move(r.body);
     } else {
       res.result(http::status::not_found);
-      res.body() = "try /metrics, /healthz or /readyz\n";
+      res.body() = routes_.empty() ? "try /metrics, /healthz or /readyz\n"
+                                   : "try /, /v1/services, /v1/events, /metrics, /healthz or /readyz\n";
     }
     if (res.find(http::field::content_type) == res.end()) res.set(http::field::content_type, "text/plain");
     res.prepare_payload();

@@ -9,12 +9,12 @@ namespace ecssd::aws {
 AwsClient::AwsClient(HttpClient& http, CredentialsProvider& credentials, common::TimeSource& time)
     : http_(http), credentials_(credentials), time_(time) {}
 
-Task<common::Result<HttpResponse>> AwsClient::call(const ServiceEndpoint& endpoint, HttpRequest req) {
+common::Task<common::Result<HttpResponse>> AwsClient::call(const ServiceEndpoint& endpoint, HttpRequest req) {
   // Copied into the coroutine frame before any suspension.
   return do_call(endpoint, std::move(req));
 }
 
-Task<common::Result<HttpResponse>> AwsClient::do_call(ServiceEndpoint endpoint, HttpRequest req) {
+common::Task<common::Result<HttpResponse>> AwsClient::do_call(ServiceEndpoint endpoint, HttpRequest req) {
   const std::string& base = endpoint.base_url;
   bool prefix_ok = req.url.compare(0, base.size(), base) == 0 &&
                    (req.url.size() == base.size() || req.url[base.size()] == '/' || req.url[base.size()] == '?');

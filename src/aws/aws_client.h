@@ -22,10 +22,10 @@ class AwsClient final : public Transport {
   // chain's message, which names each source tried and how to provide
   // credentials; transient when a source could not be reached); otherwise
   // the HttpClient's errors.
-  Task<common::Result<HttpResponse>> call(const ServiceEndpoint& endpoint, HttpRequest req) override;
+  common::Task<common::Result<HttpResponse>> call(const ServiceEndpoint& endpoint, HttpRequest req) override;
 
  private:
-  Task<common::Result<HttpResponse>> do_call(ServiceEndpoint endpoint, HttpRequest req);
+  common::Task<common::Result<HttpResponse>> do_call(ServiceEndpoint endpoint, HttpRequest req);
 
   HttpClient& http_;
   CredentialsProvider& credentials_;

@@ -2,7 +2,7 @@
 
 namespace ecssd::aws {
 
-common::Result<AwsStack> make_aws_stack(boost::asio::any_io_executor executor, const Env& env,
+common::Result<AwsStack> make_aws_stack(boost::asio::any_io_executor executor, const common::Environment& env,
                                         common::TimeSource& time) {
   AwsStack s;
   auto http = BeastHttpClient::create(std::move(executor), HttpClientOptions::from_env(env), time);

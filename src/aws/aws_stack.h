@@ -11,7 +11,7 @@
 #include "aws/beast_http_client.h"
 #include "aws/credentials_chain.h"
 #include "aws/endpoint.h"
-#include "aws/env.h"
+#include "common/environment.h"
 #include "aws/instance_metadata.h"
 #include "common/clock.h"
 
@@ -26,7 +26,7 @@ struct AwsStack {
 
 // Builds the stack; nothing is contacted until first use. `time` must outlive
 // it. Errors: kInvalidArgument when AWS_CA_BUNDLE cannot be loaded.
-common::Result<AwsStack> make_aws_stack(boost::asio::any_io_executor executor, const Env& env,
-                                        common::TimeSource& time = common::RealTimeSource::instance());
+common::Result<AwsStack> make_aws_stack(boost::asio::any_io_executor executor, const common::Environment& env,
+                                        common::TimeSource& time);
 
 }  // namespace ecssd::aws

@@ -80,8 +80,8 @@ bool looks_closed(Connection& c) {
 }
 
 template <typename Stream>
-Task<Exchange> exchange_on(Stream* stream, beast::flat_buffer* buffer, const BeastRequest* req,
-                           std::size_t max_body) {
+common::Task<Exchange> exchange_on(Stream* stream, beast::flat_buffer* buffer, const BeastRequest* req,
+                                   std::size_t max_body) {
   Exchange out;
   // No structured bindings or temporaries around co_await: g++ 12
   // miscompiles some of them in coroutines.
@@ -111,7 +111,7 @@ Task<Exchange> exchange_on(Stream* stream, beast::flat_buffer* buffer, const Bea
 
 }  // namespace
 
-HttpClientOptions HttpClientOptions::from_env(const Env& env) {
+HttpClientOptions HttpClientOptions::from_env(const common::Environment& env) {
   HttpClientOptions o;
   if (auto ca = env.get("AWS_CA_BUNDLE")) o.ca_bundle = *ca;
   return o;
@@ -171,8 +171,8 @@ struct BeastHttpClient::Impl {
                                    std::string(stage) + " " + url.origin() + " failed: " + ec.message());
   }
 
-  Task<common::Result<std::unique_ptr<Connection>>> connect(ParsedUrl url, Clock::time_point deadline,
-                                                            std::chrono::milliseconds timeout) {
+  common::Task<common::Result<std::unique_ptr<Connection>>> connect(ParsedUrl url, Clock::time_point deadline,
+                                                                    std::chrono::milliseconds timeout) {
     tcp::resolver resolver(executor);
     std::string service = std::to_string(url.port);
     std::tuple<boost::system::error_code, tcp::resolver::results_type> resolved =
@@ -262,7 +262,7 @@ std::size_t BeastHttpClient::idle_connections() const {
 
 void BeastHttpClient::close_idle() { impl_->idle.clear(); }
 
-Task<common::Result<HttpResponse>> BeastHttpClient::send(HttpRequest req) {
+common::Task<common::Result<HttpResponse>> BeastHttpClient::send(HttpRequest req) {
   Impl& im = *impl_;
   auto url = parse_url(req.url);
   if (!url) co_return url.error();

@@ -11,7 +11,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include "aws/env.h"
+#include "common/environment.h"
 #include "aws/http.h"
 #include "common/clock.h"
 #include "common/result.h"
@@ -31,7 +31,7 @@ struct HttpClientOptions {
   std::string user_agent = "ecssd/" ECSSD_VERSION;
 
   // Defaults, with ca_bundle from AWS_CA_BUNDLE.
-  static HttpClientOptions from_env(const Env& env);
+  static HttpClientOptions from_env(const common::Environment& env);
 };
 
 struct HttpClientStats {
@@ -45,9 +45,8 @@ class BeastHttpClient final : public HttpClient {
  public:
   // Errors: kInvalidArgument when the CA bundle (or the system store) cannot
   // be loaded. `time` (for idle ages) must outlive the client.
-  static common::Result<std::unique_ptr<BeastHttpClient>> create(
-      boost::asio::any_io_executor executor, HttpClientOptions options,
-      common::TimeSource& time = common::RealTimeSource::instance());
+  static common::Result<std::unique_ptr<BeastHttpClient>> create(boost::asio::any_io_executor executor,
+                                                                 HttpClientOptions options, common::TimeSource& time);
   ~BeastHttpClient() override;
 
   // See HttpClient::send. In addition:
@@ -61,7 +60,7 @@ class BeastHttpClient final : public HttpClient {
   // - Header names or values holding CR or LF are kInvalidArgument.
   // The client must outlive every send() in flight; all sends must run on
   // the executor given to create().
-  Task<common::Result<HttpResponse>> send(HttpRequest req) override;
+  common::Task<common::Result<HttpResponse>> send(HttpRequest req) override;
 
   HttpClientStats stats() const;
   std::size_t idle_connections() const;

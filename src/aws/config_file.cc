@@ -165,7 +165,7 @@ std::optional<std::string> SharedConfig::get(std::string_view key) const {
   return std::nullopt;
 }
 
-common::Result<SharedConfig> load_shared_config(const Env& env) {
+common::Result<SharedConfig> load_shared_config(const common::Environment& env) {
   SharedConfig out;
   if (auto p = env.get("AWS_PROFILE")) {
     out.profile = *p;

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "aws/env.h"
+#include "common/environment.h"
 #include "common/result.h"
 
 namespace ecssd::aws {
@@ -62,6 +62,6 @@ struct SharedConfig {
 // (default $HOME/.aws/credentials and $HOME/.aws/config; "~/" expands to HOME)
 // and selects the profile. A missing file is not an error.
 // Errors: kInvalidArgument when a file exists but cannot be read.
-common::Result<SharedConfig> load_shared_config(const Env& env);
+common::Result<SharedConfig> load_shared_config(const common::Environment& env);
 
 }  // namespace ecssd::aws

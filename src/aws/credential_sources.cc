@@ -79,7 +79,7 @@ common::Result<Credentials> parse_credentials_json(std::string_view body, std::s
   return c;
 }
 
-Task<common::Result<Credentials>> EnvironmentCredentials::credentials() {
+common::Task<common::Result<Credentials>> EnvironmentCredentials::credentials() {
   auto id = env_.get("AWS_ACCESS_KEY_ID");
   auto secret = env_.get("AWS_SECRET_ACCESS_KEY");
   if (!id && !secret) {
@@ -99,7 +99,7 @@ Task<common::Result<Credentials>> EnvironmentCredentials::credentials() {
   co_return c;
 }
 
-Task<common::Result<Credentials>> ProfileCredentials::credentials() {
+common::Task<common::Result<Credentials>> ProfileCredentials::credentials() {
   auto cfg = load_shared_config(env_);
   if (!cfg) co_return cfg.error();
   for (const auto* file : {&cfg->credentials, &cfg->config}) {
@@ -119,7 +119,10 @@ Task<common::Result<Credentials>> ProfileCredentials::credentials() {
     co_return make_error(ErrorCode::kNotFound, why);
   }
   // The credentials file wins over the config file for the same profile.
-  for (const auto& [profile, path] : {std::pair{in_creds, cfg->credentials_path}, std::pair{in_config, cfg->config_path}}) {
+  for (const auto& file : {std::pair{in_creds, cfg->credentials_path}, std::pair{in_config, cfg->config_path}}) {
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    const Profile* profile = file.first;
+    const std::string& path = file.second;
     if (!profile) continue;
     auto get = [&](std::string_view k) -> std::optional<std::string> {
       auto it = profile->find(k);
@@ -159,10 +162,10 @@ Task<common::Result<Credentials>> ProfileCredentials::credentials() {
   co_return make_error(ErrorCode::kNotFound, "profile \"default\" has no keys in " + files);
 }
 
-ContainerCredentials::ContainerCredentials(Env env, HttpClient& http, Options options)
+ContainerCredentials::ContainerCredentials(common::Environment env, HttpClient& http, Options options)
     : env_(std::move(env)), http_(http), options_(std::move(options)) {}
 
-Task<common::Result<Credentials>> ContainerCredentials::credentials() {
+common::Task<common::Result<Credentials>> ContainerCredentials::credentials() {
   std::string url;
   if (auto rel = env_.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
     url = options_.relative_base + (rel->front() == '/' ? "" : "/") + *rel;
@@ -225,7 +228,7 @@ Task<common::Result<Credentials>> ContainerCredentials::credentials() {
   co_return parse_credentials_json(resp.body, "ECS container credentials endpoint");
 }
 
-Task<common::Result<Credentials>> InstanceProfileCredentials::credentials() {
+common::Task<common::Result<Credentials>> InstanceProfileCredentials::credentials() {
   if (!imds_.enabled()) {
     co_return make_error(ErrorCode::kNotFound, "disabled by AWS_EC2_METADATA_DISABLED");
   }

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "aws/credentials.h"
-#include "aws/env.h"
+#include "common/environment.h"
 #include "aws/http.h"
 #include "aws/instance_metadata.h"
 
@@ -29,30 +29,30 @@ common::Result<Credentials> parse_credentials_json(std::string_view body, std::s
 
 class EnvironmentCredentials final : public CredentialsProvider {
  public:
-  explicit EnvironmentCredentials(Env env) : env_(std::move(env)) {}
+  explicit EnvironmentCredentials(common::Environment env) : env_(std::move(env)) {}
   // Errors: kNotFound when neither key variable is set; kInvalidArgument when
   // only one of the pair is.
-  Task<common::Result<Credentials>> credentials() override;
+  common::Task<common::Result<Credentials>> credentials() override;
   std::string name() const override { return "environment variables"; }
 
  private:
-  Env env_;
+  common::Environment env_;
 };
 
 class ProfileCredentials final : public CredentialsProvider {
  public:
-  explicit ProfileCredentials(Env env) : env_(std::move(env)) {}
+  explicit ProfileCredentials(common::Environment env) : env_(std::move(env)) {}
   // Reads both files on every call (the caching layer above calls it once).
   // Errors: kNotFound when the default profile has no keys (or no file exists);
   // kInvalidArgument when a profile chosen by AWS_PROFILE does not exist, has
   // only one of the key pair, asks for an unsupported source (role_arn,
   // credential_process, sso_*, web_identity_token_file), or a file is
   // unreadable.
-  Task<common::Result<Credentials>> credentials() override;
+  common::Task<common::Result<Credentials>> credentials() override;
   std::string name() const override { return "shared credentials/config files"; }
 
  private:
-  Env env_;
+  common::Environment env_;
 };
 
 class ContainerCredentials final : public CredentialsProvider {
@@ -65,18 +65,19 @@ class ContainerCredentials final : public CredentialsProvider {
     int attempts = 2;
   };
   // `http` must outlive the provider.
-  ContainerCredentials(Env env, HttpClient& http, Options options);
-  ContainerCredentials(Env env, HttpClient& http) : ContainerCredentials(std::move(env), http, Options{}) {}
+  ContainerCredentials(common::Environment env, HttpClient& http, Options options);
+  ContainerCredentials(common::Environment env, HttpClient& http)
+      : ContainerCredentials(std::move(env), http, Options{}) {}
   // Errors: kNotFound when neither URI variable is set; kInvalidArgument for a
   // full URI that is not https and not a loopback or ECS/EKS address, or an
   // unreadable token file; kUnavailable/kTimeout (transient) when the endpoint
   // cannot be reached or answers 5xx; kPermissionDenied for 4xx (a wrong
   // authorization token); kProtocol for a malformed answer.
-  Task<common::Result<Credentials>> credentials() override;
+  common::Task<common::Result<Credentials>> credentials() override;
   std::string name() const override { return "ECS container credentials endpoint"; }
 
  private:
-  Env env_;
+  common::Environment env_;
   HttpClient& http_;
   Options options_;
 };
@@ -88,7 +89,7 @@ class InstanceProfileCredentials final : public CredentialsProvider {
   // Errors: kNotFound when IMDS is disabled or not reachable (transient in
   // the latter case) or the instance has no role; kProtocol for a malformed
   // answer; other IMDS errors as they are.
-  Task<common::Result<Credentials>> credentials() override;
+  common::Task<common::Result<Credentials>> credentials() override;
   std::string name() const override { return "EC2 instance metadata (instance role)"; }
 
  private:

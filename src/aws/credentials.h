@@ -35,7 +35,7 @@ class CredentialsProvider {
   // keys, kUnavailable/kTimeout (transient) for an unreachable endpoint,
   // kProtocol for a malformed answer, kPermissionDenied when the endpoint
   // refused): a chain stops there rather than silently using another identity.
-  virtual Task<common::Result<Credentials>> credentials() = 0;
+  virtual common::Task<common::Result<Credentials>> credentials() = 0;
 
   // Drops any cached credentials so the next credentials() fetches anew (after
   // AWS answered ExpiredToken). Sources without a cache ignore it.

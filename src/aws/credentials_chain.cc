@@ -14,7 +14,7 @@ void CredentialsChain::invalidate() {
   for (auto& s : sources_) s->invalidate();
 }
 
-Task<common::Result<Credentials>> CredentialsChain::credentials() {
+common::Task<common::Result<Credentials>> CredentialsChain::credentials() {
   std::string tried;
   bool transient = false;
   for (auto& source : sources_) {
@@ -51,12 +51,12 @@ bool CachingCredentialsProvider::fresh(common::SystemTime now) const {
   return now < refresh_at_;
 }
 
-Task<common::Result<Credentials>> CachingCredentialsProvider::credentials() {
+common::Task<common::Result<Credentials>> CachingCredentialsProvider::credentials() {
   if (fresh(time_.system_now())) co_return *current_;
   co_return co_await flight_.run([this] { return fetch(); });
 }
 
-Task<common::Result<Credentials>> CachingCredentialsProvider::fetch() {
+common::Task<common::Result<Credentials>> CachingCredentialsProvider::fetch() {
   auto now = time_.system_now();
   // A waiter may arrive after another fetch finished.
   if (fresh(now)) co_return *current_;
@@ -99,9 +99,8 @@ Task<common::Result<Credentials>> CachingCredentialsProvider::fetch() {
   co_return c;
 }
 
-std::unique_ptr<CachingCredentialsProvider> make_default_credentials(const Env& env, HttpClient& http,
-                                                                     InstanceMetadata& imds,
-                                                                     common::TimeSource& time) {
+std::unique_ptr<CachingCredentialsProvider> make_default_credentials(const common::Environment& env, HttpClient& http,
+                                                                     InstanceMetadata& imds, common::TimeSource& time) {
   std::vector<std::unique_ptr<CredentialsProvider>> sources;
   sources.push_back(std::make_unique<EnvironmentCredentials>(env));
   sources.push_back(std::make_unique<ProfileCredentials>(env));

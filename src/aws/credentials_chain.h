@@ -7,7 +7,7 @@
 
 #include "aws/credential_sources.h"
 #include "aws/credentials.h"
-#include "aws/env.h"
+#include "common/environment.h"
 #include "aws/instance_metadata.h"
 #include "aws/single_flight.h"
 #include "common/clock.h"
@@ -25,7 +25,7 @@ class CredentialsChain final : public CredentialsProvider {
   // kPermissionDenied when no source has credentials: the message names every
   // source and why it had none, and how to provide credentials; transient when
   // a source could not be reached (IMDS timing out), so callers retry.
-  Task<common::Result<Credentials>> credentials() override;
+  common::Task<common::Result<Credentials>> credentials() override;
   void invalidate() override;
   std::string name() const override { return "default credential chain"; }
 
@@ -53,7 +53,7 @@ class CachingCredentialsProvider final : public CredentialsProvider {
   // Errors: the inner provider's, when there are no unexpired credentials to
   // fall back on. A failed refresh while the current credentials are still
   // valid is logged and the current ones are returned.
-  Task<common::Result<Credentials>> credentials() override;
+  common::Task<common::Result<Credentials>> credentials() override;
   void invalidate() override;
   std::string name() const override { return inner_->name(); }
 
@@ -62,7 +62,7 @@ class CachingCredentialsProvider final : public CredentialsProvider {
 
  private:
   bool fresh(common::SystemTime now) const;
-  Task<common::Result<Credentials>> fetch();
+  common::Task<common::Result<Credentials>> fetch();
 
   std::unique_ptr<CredentialsProvider> inner_;
   common::TimeSource& time_;
@@ -76,8 +76,7 @@ class CachingCredentialsProvider final : public CredentialsProvider {
 // The SDKs' standard chain: environment, shared files, container endpoint,
 // instance role, wrapped in a CachingCredentialsProvider. `http`, `imds` and
 // `time` must outlive the result.
-std::unique_ptr<CachingCredentialsProvider> make_default_credentials(const Env& env, HttpClient& http,
-                                                                     InstanceMetadata& imds,
-                                                                     common::TimeSource& time);
+std::unique_ptr<CachingCredentialsProvider> make_default_credentials(const common::Environment& env, HttpClient& http,
+                                                                     InstanceMetadata& imds, common::TimeSource& time);
 
 }  // namespace ecssd::aws

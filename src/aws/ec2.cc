@@ -49,8 +49,8 @@ common::Result<std::vector<Ec2Instance>> parse_describe_instances(const std::str
 Ec2Client::Ec2Client(Transport& transport, ServiceEndpoint endpoint)
     : transport_(transport), endpoint_(std::move(endpoint)) {}
 
-Task<common::Result<std::vector<Ec2Instance>>> Ec2Client::describe_instances(std::vector<std::string> instance_ids,
-                                                                              std::vector<Ec2Filter> filters) {
+common::Task<common::Result<std::vector<Ec2Instance>>> Ec2Client::describe_instances(
+    std::vector<std::string> instance_ids, std::vector<Ec2Filter> filters) {
   std::vector<Ec2Instance> out;
   std::string token, previous;
   for (int page = 1;; ++page) {

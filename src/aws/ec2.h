@@ -34,16 +34,16 @@ class Ec2Api {
   // The instances with these ids (all when empty) that match every filter.
   // Errors: aws_error() mapping (an unknown instance id is kNotFound), the
   // transport's errors, kProtocol for XML that cannot be read.
-  virtual Task<common::Result<std::vector<Ec2Instance>>> describe_instances(std::vector<std::string> instance_ids,
-                                                                            std::vector<Ec2Filter> filters) = 0;
+  virtual common::Task<common::Result<std::vector<Ec2Instance>>> describe_instances(
+      std::vector<std::string> instance_ids, std::vector<Ec2Filter> filters) = 0;
 };
 
 class Ec2Client final : public Ec2Api {
  public:
   // `transport` must outlive the client.
   Ec2Client(Transport& transport, ServiceEndpoint endpoint);
-  Task<common::Result<std::vector<Ec2Instance>>> describe_instances(std::vector<std::string> instance_ids,
-                                                                    std::vector<Ec2Filter> filters) override;
+  common::Task<common::Result<std::vector<Ec2Instance>>> describe_instances(std::vector<std::string> instance_ids,
+                                                                            std::vector<Ec2Filter> filters) override;
 
  private:
   Transport& transport_;

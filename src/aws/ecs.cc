@@ -115,7 +115,7 @@ EcsTask parse_task(const json::object& o) {
 EcsClient::EcsClient(Transport& transport, ServiceEndpoint endpoint)
     : transport_(transport), endpoint_(std::move(endpoint)) {}
 
-Task<common::Result<std::vector<std::string>>> EcsClient::list_clusters() {
+common::Task<common::Result<std::vector<std::string>>> EcsClient::list_clusters() {
   std::vector<std::string> out;
   std::string token, previous;
   for (int page = 1;; ++page) {
@@ -132,7 +132,8 @@ Task<common::Result<std::vector<std::string>>> EcsClient::list_clusters() {
   }
 }
 
-Task<common::Result<std::vector<std::string>>> EcsClient::list_tasks(std::string cluster, EcsTaskFilter filter) {
+common::Task<common::Result<std::vector<std::string>>> EcsClient::list_tasks(std::string cluster,
+                                                                             EcsTaskFilter filter) {
   std::vector<std::string> out;
   std::string token, previous;
   for (int page = 1;; ++page) {
@@ -154,8 +155,8 @@ Task<common::Result<std::vector<std::string>>> EcsClient::list_tasks(std::string
   }
 }
 
-Task<common::Result<EcsDescribeResult>> EcsClient::describe_tasks(std::string cluster,
-                                                                  std::vector<std::string> task_arns) {
+common::Task<common::Result<EcsDescribeResult>> EcsClient::describe_tasks(std::string cluster,
+                                                                          std::vector<std::string> task_arns) {
   EcsDescribeResult out;
   constexpr size_t kBatch = 100;  // the API's limit per call
   for (size_t start = 0; start < task_arns.size(); start += kBatch) {
@@ -179,7 +180,7 @@ Task<common::Result<EcsDescribeResult>> EcsClient::describe_tasks(std::string cl
   co_return out;
 }
 
-Task<common::Result<EcsTask>> EcsClient::stop_task(std::string cluster, std::string task, std::string reason) {
+common::Task<common::Result<EcsTask>> EcsClient::stop_task(std::string cluster, std::string task, std::string reason) {
   json::object req{{"cluster", cluster}, {"task", task}};
   if (!reason.empty()) req["reason"] = reason.substr(0, 255);  // the API's limit
   auto r = co_await call_json(&transport_, endpoint_, std::string(kTargetPrefix) + "StopTask", std::move(req),

@@ -68,15 +68,17 @@ class EcsApi {
  public:
   virtual ~EcsApi() = default;
   // All cluster ARNs of the account in this region.
-  virtual Task<common::Result<std::vector<std::string>>> list_clusters() = 0;
+  virtual common::Task<common::Result<std::vector<std::string>>> list_clusters() = 0;
   // All task ARNs of `cluster` (name or ARN) matching `filter`.
-  virtual Task<common::Result<std::vector<std::string>>> list_tasks(std::string cluster, EcsTaskFilter filter) = 0;
+  virtual common::Task<common::Result<std::vector<std::string>>> list_tasks(std::string cluster,
+                                                                            EcsTaskFilter filter) = 0;
   // The tasks, with tags; any number of ARNs (asked 100 at a time). Tasks
   // ECS does not know are listed in failures, not errors.
-  virtual Task<common::Result<EcsDescribeResult>> describe_tasks(std::string cluster,
-                                                                  std::vector<std::string> task_arns) = 0;
+  virtual common::Task<common::Result<EcsDescribeResult>> describe_tasks(std::string cluster,
+                                                                         std::vector<std::string> task_arns) = 0;
   // Stops a task; returns it as ECS describes it after the call.
-  virtual Task<common::Result<EcsTask>> stop_task(std::string cluster, std::string task, std::string reason) = 0;
+  virtual common::Task<common::Result<EcsTask>> stop_task(std::string cluster, std::string task,
+                                                          std::string reason) = 0;
   // Errors of every method: aws_error() mapping (kNotFound for an unknown
   // cluster, kThrottled, kPermissionDenied...), the transport's errors, and
   // kProtocol for an answer that cannot be read.
@@ -87,11 +89,11 @@ class EcsClient final : public EcsApi {
   // `transport` must outlive the client.
   EcsClient(Transport& transport, ServiceEndpoint endpoint);
 
-  Task<common::Result<std::vector<std::string>>> list_clusters() override;
-  Task<common::Result<std::vector<std::string>>> list_tasks(std::string cluster, EcsTaskFilter filter) override;
-  Task<common::Result<EcsDescribeResult>> describe_tasks(std::string cluster,
-                                                          std::vector<std::string> task_arns) override;
-  Task<common::Result<EcsTask>> stop_task(std::string cluster, std::string task, std::string reason) override;
+  common::Task<common::Result<std::vector<std::string>>> list_clusters() override;
+  common::Task<common::Result<std::vector<std::string>>> list_tasks(std::string cluster, EcsTaskFilter filter) override;
+  common::Task<common::Result<EcsDescribeResult>> describe_tasks(std::string cluster,
+                                                                 std::vector<std::string> task_arns) override;
+  common::Task<common::Result<EcsTask>> stop_task(std::string cluster, std::string task, std::string reason) override;
 
  private:
   Transport& transport_;

@@ -19,7 +19,7 @@ bool valid_region(std::string_view r) {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-common::Result<std::string> endpoint_override(const ServiceInfo& info, const Env& env) {
+common::Result<std::string> endpoint_override(const ServiceInfo& info, const common::Environment& env) {
   if (env.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) return std::string();
   std::string var = "AWS_ENDPOINT_URL_" + std::string(info.env_suffix);
   auto url = env.get(var);
@@ -57,7 +57,8 @@ const ServiceInfo& service_info(Service service) {
   return kSts;
 }
 
-common::Result<ServiceEndpoint> resolve_endpoint(Service service, const Env& env, std::string_view region) {
+common::Result<ServiceEndpoint> resolve_endpoint(Service service, const common::Environment& env,
+                                                 std::string_view region) {
   const ServiceInfo& info = service_info(service);
   auto override_url = endpoint_override(info, env);
   if (!override_url) return override_url.error();
@@ -95,7 +96,7 @@ common::Result<ServiceEndpoint> resolve_endpoint(Service service, const Env& env
   return ep;
 }
 
-std::optional<std::string> configured_region(const Env& env) {
+std::optional<std::string> configured_region(const common::Environment& env) {
   if (auto r = env.get("AWS_REGION")) return r;
   if (auto r = env.get("AWS_DEFAULT_REGION")) return r;
   auto cfg = load_shared_config(env);
@@ -107,7 +108,7 @@ std::optional<std::string> configured_region(const Env& env) {
   return std::nullopt;
 }
 
-Task<common::Result<std::string>> resolve_region(Env env, InstanceMetadata* imds) {
+common::Task<common::Result<std::string>> resolve_region(common::Environment env, InstanceMetadata* imds) {
   if (auto r = configured_region(env)) co_return *r;
   std::string tried = "no AWS region configured: set AWS_REGION (or AWS_DEFAULT_REGION, or region in the AWS config "
                       "file profile)";

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "aws/env.h"
+#include "common/environment.h"
 #include "aws/instance_metadata.h"
 #include "aws/transport.h"
 #include "common/result.h"
@@ -36,15 +36,16 @@ const ServiceInfo& service_info(Service service);
 // Errors: kInvalidArgument for an override that is not an http(s) URL without
 // a path, a missing or malformed region (regional services), or a region
 // outside the aws partition without an override.
-common::Result<ServiceEndpoint> resolve_endpoint(Service service, const Env& env, std::string_view region);
+common::Result<ServiceEndpoint> resolve_endpoint(Service service, const common::Environment& env,
+                                                 std::string_view region);
 
 // AWS_REGION, AWS_DEFAULT_REGION, then the selected profile's "region" in the
 // config file. nullopt when none says.
-std::optional<std::string> configured_region(const Env& env);
+std::optional<std::string> configured_region(const common::Environment& env);
 
 // configured_region(), else IMDS placement/region when `imds` is given and
 // enabled. Errors: kInvalidArgument naming the variables to set when no
 // source knows the region (with IMDS's error when it was asked).
-Task<common::Result<std::string>> resolve_region(Env env, InstanceMetadata* imds);
+common::Task<common::Result<std::string>> resolve_region(common::Environment env, InstanceMetadata* imds);
 
 }  // namespace ecssd::aws

@@ -35,7 +35,7 @@ json::object to_json(const EventEntry& e) {
 EventBridgeClient::EventBridgeClient(Transport& transport, ServiceEndpoint endpoint)
     : transport_(transport), endpoint_(std::move(endpoint)) {}
 
-Task<common::Result<PutEventsResult>> EventBridgeClient::put_events(std::vector<EventEntry> entries) {
+common::Task<common::Result<PutEventsResult>> EventBridgeClient::put_events(std::vector<EventEntry> entries) {
   if (entries.empty()) {
     co_return common::make_error(common::ErrorCode::kInvalidArgument, "EventBridge PutEvents: no entries");
   }

@@ -38,14 +38,14 @@ class EventBridgeApi {
   // is not an error. Errors: kInvalidArgument for an empty list; aws_error()
   // mapping of a rejected call (after some entries may already have been
   // sent); the transport's errors; kProtocol for an unreadable answer.
-  virtual Task<common::Result<PutEventsResult>> put_events(std::vector<EventEntry> entries) = 0;
+  virtual common::Task<common::Result<PutEventsResult>> put_events(std::vector<EventEntry> entries) = 0;
 };
 
 class EventBridgeClient final : public EventBridgeApi {
  public:
   // `transport` must outlive the client.
   EventBridgeClient(Transport& transport, ServiceEndpoint endpoint);
-  Task<common::Result<PutEventsResult>> put_events(std::vector<EventEntry> entries) override;
+  common::Task<common::Result<PutEventsResult>> put_events(std::vector<EventEntry> entries) override;
 
  private:
   Transport& transport_;

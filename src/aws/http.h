@@ -9,9 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
-
 #include "common/result.h"
+#include "common/task.h"
 
 namespace ecssd::aws {
 
@@ -46,7 +45,7 @@ class HttpClient {
   // Errors: kTimeout (transient) when req.timeout passes; kUnavailable
   // (transient) for connection or TLS failures; kTooLarge when the response
   // exceeds the client's size bound; kInvalidArgument for a malformed URL.
-  virtual Task<common::Result<HttpResponse>> send(HttpRequest req) = 0;
+  virtual common::Task<common::Result<HttpResponse>> send(HttpRequest req) = 0;
 };
 
 }  // namespace ecssd::aws

@@ -24,7 +24,7 @@ bool network_failure(const common::Error& e) {
 
 }  // namespace
 
-ImdsOptions ImdsOptions::from_env(const Env& env) {
+ImdsOptions ImdsOptions::from_env(const common::Environment& env) {
   ImdsOptions o;
   o.disabled = env.flag("AWS_EC2_METADATA_DISABLED");
   if (auto e = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
@@ -33,7 +33,10 @@ ImdsOptions ImdsOptions::from_env(const Env& env) {
   } else if (auto m = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"); m && strcasecmp(m->c_str(), "ipv6") == 0) {
     o.endpoint = "http://[fd00:ec2::254]";
   }
-  if (auto t = parse_number(env.get("AWS_METADATA_SERVICE_TIMEOUT"))) o.timeout = std::chrono::seconds(*t);
+  // Seconds the millisecond count cannot hold would overflow it: as unparseable.
+  if (auto t = parse_number(env.get("AWS_METADATA_SERVICE_TIMEOUT")); t && *t <= o.timeout.max().count() / 1000) {
+    o.timeout = std::chrono::seconds(*t);
+  }
   if (auto n = parse_number(env.get("AWS_METADATA_SERVICE_NUM_ATTEMPTS"))) o.attempts = static_cast<int>(*n);
   return o;
 }
@@ -49,7 +52,7 @@ common::Error Imdsv2Client::unreachable_error(const common::Error& cause) const 
 
 // One request with the configured timeout and attempts. Retries network
 // failures and 5xx answers; anything else is the answer.
-Task<common::Result<HttpResponse>> Imdsv2Client::send(HttpRequest req) {
+common::Task<common::Result<HttpResponse>> Imdsv2Client::send(HttpRequest req) {
   req.timeout = options_.timeout;
   std::optional<common::Result<HttpResponse>> last;
   for (int attempt = 0; attempt < std::max(1, options_.attempts); ++attempt) {
@@ -66,7 +69,7 @@ Task<common::Result<HttpResponse>> Imdsv2Client::send(HttpRequest req) {
   co_return std::move(*last);
 }
 
-Task<common::Result<std::string>> Imdsv2Client::fetch_token() {
+common::Task<common::Result<std::string>> Imdsv2Client::fetch_token() {
   HttpRequest req;
   req.method = "PUT";
   req.url = options_.endpoint + "/latest/api/token";
@@ -100,12 +103,12 @@ Task<common::Result<std::string>> Imdsv2Client::fetch_token() {
   co_return r->body;
 }
 
-Task<common::Result<std::string>> Imdsv2Client::token() {
+common::Task<common::Result<std::string>> Imdsv2Client::token() {
   if (token_ && time_.steady_now() < token_->refresh_at) co_return token_->value;
   co_return co_await token_flight_.run([this] { return fetch_token(); });
 }
 
-Task<common::Result<std::string>> Imdsv2Client::get(std::string path) {
+common::Task<common::Result<std::string>> Imdsv2Client::get(std::string path) {
   if (options_.disabled) {
     co_return common::make_error(ErrorCode::kUnavailable,
                                  "EC2 instance metadata is disabled (AWS_EC2_METADATA_DISABLED=true)");

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "aws/env.h"
+#include "common/environment.h"
 #include "aws/http.h"
 #include "aws/single_flight.h"
 #include "common/clock.h"
@@ -25,17 +25,17 @@ class InstanceMetadata {
   // kUnavailable when the service is disabled (AWS_EC2_METADATA_DISABLED,
   // not transient) or cannot be reached (transient: not on EC2, or IMDS is
   // down); kTimeout (transient) when it does not answer in time.
-  virtual Task<common::Result<std::string>> get(std::string path) = 0;
+  virtual common::Task<common::Result<std::string>> get(std::string path) = 0;
 
   // False when the service is known to be off (disabled by configuration),
   // so callers can skip it without a request.
   virtual bool enabled() const = 0;
 
   // Convenience readers; same errors as get().
-  Task<common::Result<std::string>> instance_id() { return get("instance-id"); }
-  Task<common::Result<std::string>> local_hostname() { return get("local-hostname"); }
-  Task<common::Result<std::string>> local_ipv4() { return get("local-ipv4"); }
-  Task<common::Result<std::string>> region() { return get("placement/region"); }
+  common::Task<common::Result<std::string>> instance_id() { return get("instance-id"); }
+  common::Task<common::Result<std::string>> local_hostname() { return get("local-hostname"); }
+  common::Task<common::Result<std::string>> local_ipv4() { return get("local-ipv4"); }
+  common::Task<common::Result<std::string>> region() { return get("placement/region"); }
 };
 
 struct ImdsOptions {
@@ -54,7 +54,7 @@ struct ImdsOptions {
   // AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE (IPv4|IPv6),
   // AWS_METADATA_SERVICE_TIMEOUT (seconds), AWS_METADATA_SERVICE_NUM_ATTEMPTS.
   // Unparseable numbers keep the defaults.
-  static ImdsOptions from_env(const Env& env);
+  static ImdsOptions from_env(const common::Environment& env);
 };
 
 // IMDSv2 only: a session token is fetched with PUT /latest/api/token and sent
@@ -65,7 +65,7 @@ class Imdsv2Client final : public InstanceMetadata {
   // `http` and `time` must outlive the client.
   Imdsv2Client(HttpClient& http, common::TimeSource& time, ImdsOptions options);
 
-  Task<common::Result<std::string>> get(std::string path) override;
+  common::Task<common::Result<std::string>> get(std::string path) override;
   bool enabled() const override { return !options_.disabled; }
 
   const ImdsOptions& options() const { return options_; }
@@ -75,9 +75,9 @@ class Imdsv2Client final : public InstanceMetadata {
     std::string value;  // a secret: never logged
     common::SteadyTime refresh_at;
   };
-  Task<common::Result<std::string>> token();
-  Task<common::Result<std::string>> fetch_token();
-  Task<common::Result<HttpResponse>> send(HttpRequest req);
+  common::Task<common::Result<std::string>> token();
+  common::Task<common::Result<std::string>> fetch_token();
+  common::Task<common::Result<HttpResponse>> send(HttpRequest req);
   common::Error unreachable_error(const common::Error& cause) const;
 
   HttpClient& http_;

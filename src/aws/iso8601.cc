@@ -63,6 +63,11 @@ std::optional<common::SystemTime> parse_iso8601(std::string_view s) {
   tm.tm_min = min;
   tm.tm_sec = sec;
   std::time_t t = timegm(&tm);
+  // The clock counts nanoseconds in 64 bits (years 1678 to 2262): beyond that
+  // the conversion would overflow. A week of margin covers any offset.
+  constexpr std::time_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(common::SystemTime::duration::max()).count() - 7 * 86400;
+  if (t > kLimit || t < -kLimit) return std::nullopt;
   auto tp = std::chrono::system_clock::from_time_t(t) - std::chrono::minutes(offset_minutes);
   return tp + std::chrono::duration_cast<std::chrono::system_clock::duration>(fraction);
 }

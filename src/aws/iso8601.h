@@ -9,7 +9,8 @@
 
 namespace ecssd::aws {
 
-// nullopt for anything that is not such a timestamp.
+// nullopt for anything that is not such a timestamp, and for times the
+// system clock cannot hold (before 1678 or after 2261).
 std::optional<common::SystemTime> parse_iso8601(std::string_view text);
 
 // "2015-08-30T12:36:00Z" (whole seconds, UTC).

@@ -7,8 +7,9 @@
 
 namespace ecssd::aws {
 
-Task<common::Result<boost::json::object>> call_json(Transport* transport, ServiceEndpoint endpoint, std::string target,
-                                                    boost::json::object request, std::string operation) {
+common::Task<common::Result<boost::json::object>> call_json(Transport* transport, ServiceEndpoint endpoint,
+                                                            std::string target, boost::json::object request,
+                                                            std::string operation) {
   HttpRequest req;
   req.method = "POST";
   req.url = endpoint.base_url + "/";
@@ -26,8 +27,8 @@ Task<common::Result<boost::json::object>> call_json(Transport* transport, Servic
   co_return std::move(v.as_object());
 }
 
-Task<common::Result<std::string>> call_query(Transport* transport, ServiceEndpoint endpoint, QueryParams params,
-                                             std::string operation) {
+common::Task<common::Result<std::string>> call_query(Transport* transport, ServiceEndpoint endpoint, QueryParams params,
+                                                     std::string operation) {
   HttpRequest req;
   req.method = "POST";
   req.url = endpoint.base_url + "/";

@@ -16,14 +16,15 @@ namespace ecssd::aws {
 // names the call in errors ("ECS ListTasks").
 // Errors: aws_error() of a non-2xx answer; kProtocol for an answer that is
 // not a JSON object; the transport's errors.
-Task<common::Result<boost::json::object>> call_json(Transport* transport, ServiceEndpoint endpoint, std::string target,
-                                                    boost::json::object request, std::string operation);
+common::Task<common::Result<boost::json::object>> call_json(Transport* transport, ServiceEndpoint endpoint,
+                                                            std::string target, boost::json::object request,
+                                                            std::string operation);
 
 // POST / with a form-encoded body of `params` (which hold Action and Version).
 // Returns the XML body of a 2xx answer. Errors as call_json, without the JSON
 // check.
-Task<common::Result<std::string>> call_query(Transport* transport, ServiceEndpoint endpoint, QueryParams params,
-                                             std::string operation);
+common::Task<common::Result<std::string>> call_query(Transport* transport, ServiceEndpoint endpoint, QueryParams params,
+                                                     std::string operation);
 
 // Guards a pagination loop: true when `token` is empty (done). Errors:
 // kProtocol when the service repeats a token or exceeds `max_pages`.

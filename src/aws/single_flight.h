@@ -20,11 +20,11 @@ class SingleFlight {
  public:
   bool in_flight() const { return flight_ != nullptr; }
 
-  // Runs `start()` (a callable returning Task<T>) unless a run is already in
+  // Runs `start()` (a callable returning common::Task<T>) unless a run is already in
   // flight, in which case it waits for that run. Every caller gets the same
   // result. Single-threaded: all callers must be on the same event loop.
   template <typename Start>
-  Task<T> run(Start start) {
+  common::Task<T> run(Start start) {
     if (flight_) {
       std::shared_ptr<Flight> f = flight_;
       while (!f->result) {

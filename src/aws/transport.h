@@ -26,7 +26,7 @@ class Transport {
   // Errors: kPermissionDenied when no credentials can be found (the message
   // says which sources were tried and how to provide one); otherwise the
   // HttpClient's errors. HTTP error statuses are returned as responses.
-  virtual Task<common::Result<HttpResponse>> call(const ServiceEndpoint& endpoint, HttpRequest req) = 0;
+  virtual common::Task<common::Result<HttpResponse>> call(const ServiceEndpoint& endpoint, HttpRequest req) = 0;
 };
 
 }  // namespace ecssd::aws

@@ -1,7 +1,6 @@
 // `ecssd agent`: watch the container engine and keep this host's records
 // published. Wiring only: the work is in src/agent, src/source, src/provider.
 #include <csignal>
-#include <cstdlib>
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
@@ -9,24 +8,49 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "agent/agent.h"
+#include "agent/event_log.h"
 #include "agent/event_notifier.h"
+#include "agent/health_gate.h"
 #include "agent/status_server.h"
+#include "agent/status_view.h"
 #include "aws/aws_stack.h"
 #include "aws/eventbridge.h"
 #include "cli/commands.h"
+#include "cli/eventbridge_sink.h"
 #include "cli/flags.h"
-#include "common/clock.h"
+#include "cli/heap_trim.h"
+#include "cli/systemd_notify.h"
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/time_system.h"
+#include "health/probe.h"
 #include "provider/cached_provider.h"
-#include "provider/factory.h"
+#include "provider/table/table.h"
+#include "source/docker/docker_host.h"
 #include "source/docker/docker_source.h"
+
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // g++ 12 false positive (GCC bug 109224)
 
 namespace ecssd::cli {
 namespace {
 
 namespace asio = boost::asio;
+
+// The agent's health checks (src/agent/health_gate.h): the defaults for what a
+// container leaves out, --check-all and the flap hold.
+struct CheckFlags {
+  std::string check_all;  // "tcp": check every TCP service, declared or not
+  std::string interval = "10s";
+  std::string timeout = "2s";
+  int rise = 1;
+  int fall = 3;
+  int flap_limit = 5;
+};
 
 struct AgentFlags {
   LogFlags log;
@@ -35,6 +59,7 @@ struct AgentFlags {
   std::string docker_host;
   std::string network;
   bool ignore_health = false;
+  CheckFlags checks;
   std::string resync = "60s";
   std::string batch_interval;
   std::string batch_max_delay;
@@ -45,26 +70,37 @@ struct AgentFlags {
   std::string events_bus;
 };
 
-std::string docker_host_default(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("DOCKER_HOST"); env && *env) return env;
-  return "unix:///var/run/docker.sock";
-}
-
 // State shared by the agent's coroutines, alive until io.run() returns.
 struct Run {
+  explicit Run(const common::Environment& environment) : env(environment) {}
+
+  const common::Environment& env;
+  // The run's clock and timers, and the registry /metrics renders: declared
+  // before everything that holds their timers and series.
+  common::RealTimeSystem time;
+  common::Metrics metrics;
   asio::io_context io;
   AgentFlags flags;
   model::RecordConfig records;
-  // route53: the AWS plumbing (HTTP client, IMDS, credentials, signing)
-  // shared by the provider and EventBridge; declared first, so it goes last.
+  // With a provider on AWS: the AWS plumbing (HTTP client, IMDS, credentials,
+  // signing) shared by the provider and EventBridge; declared first, so it
+  // goes last.
   std::unique_ptr<aws::AwsStack> aws;
   std::unique_ptr<aws::EventBridgeClient> events_api;
+  std::unique_ptr<EventBridgeSink> events_sink;
   std::unique_ptr<source::DockerSource> source;
   std::unique_ptr<provider::CachedProvider> provider;
   std::unique_ptr<agent::EventNotifier> notifier;
+  // The health gate and what the status page shows: before the agent, which
+  // holds them.
+  health::NetworkProbe probe;
+  agent::EventLog events;
+  std::unique_ptr<agent::HealthGate> gate;
   std::unique_ptr<agent::Agent> agent;
+  std::unique_ptr<agent::StatusView> view;
   std::unique_ptr<agent::StatusServer> status;
+  HeapTrim trim;
+  std::unique_ptr<SystemdNotifier> systemd;  // Type=notify: READY, STATUS, WATCHDOG, STOPPING
   asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
   int exit_code = kExitOk;
 
@@ -73,18 +109,16 @@ struct Run {
   void shutdown(int code) {
     exit_code = code;
     signals.cancel();
+    if (systemd) systemd->stopping();
     if (agent) agent->stop();
     if (status) status->stop();
     asio::co_spawn(io, drain(), asio::detached);
   }
 
-  asio::awaitable<void> drain() {
-    asio::steady_timer t(io);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (((agent && !agent->finished()) || (notifier && !notifier->idle())) &&
-           std::chrono::steady_clock::now() < deadline) {
-      t.expires_after(std::chrono::milliseconds(10));
-      co_await t.async_wait(asio::use_awaitable);
+  common::Task<void> drain() {
+    const auto deadline = time.steady_now() + std::chrono::seconds(10);
+    while (((agent && !agent->finished()) || (notifier && !notifier->idle())) && time.steady_now() < deadline) {
+      co_await time.sleep_for(std::chrono::milliseconds(10));
     }
     if (notifier) notifier->stop();
     io.stop();
@@ -119,20 +153,40 @@ agent::Readiness readiness(const Run& run) {
   return {why.empty(), why};
 }
 
-asio::awaitable<void> agent_main(Run& run) {
+// The health gate between the source and the records, and the status view
+// that watches both. Without declared checks or --check-all it lets every
+// service through, as the agent did before it had one.
+void add_health_gate(Run& run) {
+  const CheckFlags& c = run.flags.checks;
+  agent::HealthGateOptions o;
+  o.checks.records = run.records;
+  o.checks.check_all_tcp = c.check_all == "tcp";
+  o.checks.defaults = {.interval = to_duration(c.interval), .timeout = to_duration(c.timeout), .rise = c.rise,
+                       .fall = c.fall};
+  o.flap.limit = c.flap_limit;
+  run.gate = std::make_unique<agent::HealthGate>(run.io, run.probe, std::move(o), run.time,
+                                                 common::Scope(run.metrics), &run.events);
+  run.agent->set_gate(run.gate.get());
+  run.view = std::make_unique<agent::StatusView>(
+      *run.gate, run.agent.get(), run.events, run.time, common::Scope(run.metrics),
+      agent::StatusInfo{.host = run.records.host.host_name,
+                        .owner = run.records.host.owner_id,
+                        .zone = run.records.zone,
+                        .provider = run.flags.provider.provider});
+  run.agent->add_observer(run.view.get());
+}
+
+common::Task<void> agent_main(Run& run) {
   const AgentFlags& f = run.flags;
-  provider::ProviderConfig pc;
-  pc.name = f.provider.provider;
-  pc.zone = run.records.zone;
-  pc.dns_listen = f.provider.dns_listen;
-  pc.dns_threads = f.provider.dns_threads;
-  pc.ttl = run.records.ttl;
-  pc.zone_id = f.provider.zone_id;
-  pc.zone_type = f.provider.zone_type;
-  pc.aws = run.aws.get();
-  auto made = co_await provider::make_provider(run.io, pc, provider::Role::kAgent);
+  const provider::Defaults& defaults = f.provider.descriptor()->defaults;
+  auto made = co_await start_provider(run.io, f.provider, provider::Role::kAgent,
+                                      ProviderWiring{.env = run.env,
+                                                     .time = run.time,
+                                                     .metrics = common::Scope(run.metrics),
+                                                     .ttl = run.records.ttl,
+                                                     .aws = run.aws.get()});
   if (!made.ok()) {
-    log::error("cannot start the provider", {{"provider", pc.name}, {"error", made.error().describe()}});
+    log::error("cannot start the provider", {{"provider", f.provider.provider}, {"error", made.error().describe()}});
     // A value no retry can fix (a bad --dns-listen) is a configuration error.
     run.shutdown(made.error().code == common::ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure);
     co_return;
@@ -143,23 +197,22 @@ asio::awaitable<void> agent_main(Run& run) {
   options.records = run.records;
   options.dry_run = f.dry_run;
   options.resync = to_duration(f.resync);
-  const bool embedded = pc.name == "embedded";
-  options.batch_interval = !f.batch_interval.empty() ? to_duration(f.batch_interval)
-                           : embedded                 ? std::chrono::milliseconds(0)
-                                                      : std::chrono::milliseconds(1000);
-  options.batch_max_delay = !f.batch_max_delay.empty() ? to_duration(f.batch_max_delay)
-                            : embedded                  ? std::chrono::milliseconds(0)
-                                                        : std::chrono::milliseconds(5000);
-  run.agent = std::make_unique<agent::Agent>(run.io, *run.source, *run.provider, options);
-  if (run.events_api) {
+  options.batch_interval = !f.batch_interval.empty() ? to_duration(f.batch_interval) : defaults.batch_interval;
+  options.batch_max_delay = !f.batch_max_delay.empty() ? to_duration(f.batch_max_delay) : defaults.batch_max_delay;
+  run.agent =
+      std::make_unique<agent::Agent>(run.io, *run.source, *run.provider, options, run.time, common::Scope(run.metrics));
+  add_health_gate(run);
+  if (run.events_sink) {
     agent::EventNotifierOptions eo;
     eo.bus = f.events_bus;
     eo.zone = run.records.zone;
+    eo.zones = model::served_zones(run.records);
     eo.host = run.records.host;
-    run.notifier = std::make_unique<agent::EventNotifier>(run.io, *run.events_api,
-                                                          common::RealTimeSource::instance(), std::move(eo));
+    run.notifier = std::make_unique<agent::EventNotifier>(run.io, *run.events_sink, std::move(eo), run.time,
+                                                          common::Scope(run.metrics));
     run.agent->add_observer(run.notifier.get());
   }
+  run.agent->add_observer(&run.trim);  // last: after the others have freed what they built
 
   if (f.remove_all) {
     auto s = co_await run.agent->remove_all();
@@ -176,7 +229,9 @@ asio::awaitable<void> agent_main(Run& run) {
   }
 
   if (!f.metrics_listen.empty()) {
-    run.status = std::make_unique<agent::StatusServer>(run.io, [&run] { return readiness(run); });
+    run.status = std::make_unique<agent::StatusServer>(run.io, run.metrics, [&run] { return readiness(run); });
+    agent::add_page_routes(
+        *run.status, [&run] { return run.view->services(); }, [&run](size_t n) { return run.view->events(n); });
     if (auto s = run.status->start(f.metrics_listen); !s.ok()) {
       log::warn("status server disabled", {{"error", s.error().describe()}});
       run.status.reset();
@@ -187,7 +242,7 @@ asio::awaitable<void> agent_main(Run& run) {
 
 // Runs `task` to completion on the (not yet running) io_context.
 template <typename T>
-T run_now(asio::io_context& io, asio::awaitable<T> task) {
+T run_now(asio::io_context& io, common::Task<T> task) {
   std::optional<T> out;
   asio::co_spawn(io, std::move(task), [&out](std::exception_ptr, T value) { out.emplace(std::move(value)); });
   io.run();
@@ -195,14 +250,14 @@ T run_now(asio::io_context& io, asio::awaitable<T> task) {
   return std::move(*out);
 }
 
-// route53: the AWS stack, the host facts the flags leave out (IMDSv2 on EC2),
-// and with --events-bus the EventBridge client of this region. Only
+// A provider on AWS: the AWS stack, the host facts the flags leave out (IMDSv2
+// on EC2), and with --events-bus the EventBridge client of this region. Only
 // configuration errors fail (a bad CA bundle, no region for --events-bus);
 // the credentials and the zone are checked by the provider, which keeps
 // retrying.
 common::Status prepare_aws(Run& run, AgentFlags& flags) {
-  aws::Env env = aws::Env::process();
-  auto stack = aws::make_aws_stack(run.io.get_executor(), env);
+  const common::Environment& env = run.env;
+  auto stack = aws::make_aws_stack(run.io.get_executor(), env, run.time);
   if (!stack.ok()) return stack.error();
   run.aws = std::make_unique<aws::AwsStack>(std::move(stack.value()));
   flags.records = run_now(run.io, with_instance_metadata(flags.records, *run.aws->imds));
@@ -217,28 +272,57 @@ common::Status prepare_aws(Run& run, AgentFlags& flags) {
     return common::make_error(common::ErrorCode::kInvalidArgument, "--events-bus: " + endpoint.error().message);
   }
   run.events_api = std::make_unique<aws::EventBridgeClient>(*run.aws->transport, std::move(endpoint.value()));
+  run.events_sink = std::make_unique<EventBridgeSink>(*run.events_api);
   log::info("EventBridge notifications on", {{"bus", flags.events_bus}, {"region", *region}});
   return {};
 }
 
-int run_agent(AgentFlags& flags) {
+// The names of the providers whose defaults `has` (for help and messages).
+std::string providers_where(bool provider::Defaults::*has, std::string_view last = " or ") {
+  return provider::join_names(
+      provider::provider_names([has](const provider::Descriptor& d) { return d.defaults.*has; }), last);
+}
+
+// Flag combinations the chosen provider rules out. Errors: kInvalidArgument.
+common::Status check_provider_fit(const provider::Descriptor& d, const AgentFlags& flags) {
+  if (!d.defaults.records_outlive_agent && (flags.once || flags.remove_all)) {
+    return common::make_error(
+        common::ErrorCode::kInvalidArgument,
+        fmt::format("--once and --remove-all need a provider that outlives the agent ({}); the {} responder's "
+                    "records vanish when the agent exits",
+                    providers_where(&provider::Defaults::records_outlive_agent), d.name));
+  }
+  if (!d.defaults.uses_aws && !flags.events_bus.empty()) {
+    return common::make_error(common::ErrorCode::kInvalidArgument,
+                              fmt::format("--events-bus needs --provider {} (AWS credentials)",
+                                          providers_where(&provider::Defaults::uses_aws)));
+  }
+  return {};
+}
+
+int run_agent(AgentFlags& flags, const Context& context) {
   if (auto s = apply_log_flags(flags.log); !s.ok()) {
     std::fprintf(stderr, "ecssd: %s\n", s.error().message.c_str());
     return kExitUsage;
   }
-  if (flags.provider.provider == "embedded" && (flags.once || flags.remove_all)) {
-    log::error("invalid configuration",
-               {{"error", "--once and --remove-all need a provider that outlives the agent (route53); the embedded "
-                          "responder's records vanish when the agent exits"}});
+  const provider::Descriptor* chosen = flags.provider.descriptor();
+  if (chosen == nullptr) {  // --provider is checked against the table: a bug
+    log::error("invalid configuration", {{"error", "unknown provider " + flags.provider.provider}});
     return kExitUsage;
   }
-  if (flags.provider.provider != "route53" && !flags.events_bus.empty()) {
-    log::error("invalid configuration", {{"error", "--events-bus needs --provider route53 (AWS credentials)"}});
+  if (auto s = check_provider_fit(*chosen, flags); !s.ok()) {
+    log::error("invalid configuration", {{"error", s.error().message}});
+    return kExitUsage;
+  }
+  if (to_duration(flags.checks.interval) < std::chrono::milliseconds(100) ||
+      to_duration(flags.checks.timeout).count() <= 0) {
+    log::error("invalid configuration", {{"error", "--check-interval must be at least 100ms and --check-timeout "
+                                                   "more than 0"}});
     return kExitUsage;
   }
 
-  Run run;
-  if (flags.provider.provider == "route53") {
+  Run run(context.env);
+  if (chosen->defaults.uses_aws) {
     if (auto s = prepare_aws(run, flags); !s.ok()) {
       log::error("invalid configuration", {{"error", s.error().message}});
       return kExitUsage;
@@ -252,37 +336,87 @@ int run_agent(AgentFlags& flags) {
   run.flags = flags;
   run.records = *records;
   source::DockerSourceOptions so;
-  so.docker_host = docker_host_default(flags.docker_host);
+  so.docker_host = !flags.docker_host.empty() ? flags.docker_host : source::default_docker_host(context.env);
   so.network = flags.network;
   so.ignore_health = flags.ignore_health;
   if (auto s = source::validate(so); !s.ok()) {
     log::error("invalid configuration", {{"error", s.error().message}});
     return kExitUsage;
   }
-  run.source = std::make_unique<source::DockerSource>(run.io, so, common::RealTimeSource::instance());
+  run.source =
+      std::make_unique<source::DockerSource>(run.io, so, run.time, common::Scope(run.metrics));
 
-  log::info("ecssd agent starting", {{"version", ECSSD_VERSION},
-                                     {"provider", flags.provider.provider},
-                                     {"zone", run.records.zone},
-                                     {"record_mode", flags.records.record_mode},
-                                     {"host_name", run.records.host.host_name},
-                                     {"host_ip", run.records.host.host_ip},
-                                     {"instance_id", run.records.host.instance_id},
-                                     {"owner", run.records.host.owner_id},
-                                     {"docker_host", so.docker_host},
-                                     {"dns_listen", flags.provider.provider == "embedded" ? flags.provider.dns_listen
-                                                                                          : std::string("-")},
-                                     {"events_bus", flags.events_bus.empty() ? std::string("-") : flags.events_bus},
-                                     {"dry_run", flags.dry_run}});
+  // The chosen provider's own settings go where dns_listen went before.
+  const auto settings = flags.provider.chosen_settings().describe();
+  std::vector<log::Field> fields{{"version", ECSSD_VERSION},
+                                 {"provider", flags.provider.provider},
+                                 {"zone", fmt::format("{}", fmt::join(model::served_zones(run.records), ","))},
+                                 {"record_mode", flags.records.record_mode},
+                                 {"host_name", run.records.host.host_name},
+                                 {"host_ip", run.records.host.host_ip},
+                                 {"instance_id", run.records.host.instance_id},
+                                 {"owner", run.records.host.owner_id},
+                                 {"docker_host", so.docker_host}};
+  for (const auto& [key, value] : settings) fields.emplace_back(key, value);
+  fields.emplace_back("events_bus", flags.events_bus.empty() ? std::string("-") : flags.events_bus);
+  const std::string names = run.records.names.empty() ? std::string("-") : run.records.names.describe();
+  fields.emplace_back("name_policy", names);
+  fields.emplace_back("dry_run", flags.dry_run);
+  log::write(spdlog::level::info, "ecssd agent starting", fields);
   run.wait_signals();
+  if (!flags.once && !flags.remove_all) {  // systemd notify (a no-op outside systemd)
+    run.systemd = SystemdNotifier::from_environment(
+        run.io, context.env, run.time, [&run] { return agent_service_state(run.agent.get(), readiness(run)); });
+  }
   asio::co_spawn(run.io, agent_main(run), asio::detached);
   run.io.run();
   return run.exit_code;
 }
 
+void add_check_flags(CLI::App& cmd, CheckFlags& f) {
+  cmd.add_option("--check-all", f.check_all,
+                 "tcp: health-check every TCP service with a TCP connect, declared or not (a container opts a "
+                 "port out with SERVICE_<port>_CHECK_TCP=false); a service is published once its check passes")
+      ->envname("ECSSD_CHECK_ALL")
+      ->check(CLI::IsMember({"tcp"}));
+  cmd.add_option("--check-interval", f.interval,
+                 "Time between the checks of a service, when it sets no SERVICE_<port>_CHECK_INTERVAL")
+      ->envname("ECSSD_CHECK_INTERVAL")
+      ->check(duration_validator())
+      ->capture_default_str();
+  cmd.add_option("--check-timeout", f.timeout, "Deadline of one check, when the service sets no _CHECK_TIMEOUT")
+      ->envname("ECSSD_CHECK_TIMEOUT")
+      ->check(duration_validator())
+      ->capture_default_str();
+  cmd.add_option("--check-rise", f.rise, "Passes in a row that publish a service, when it sets no _CHECK_RISE")
+      ->envname("ECSSD_CHECK_RISE")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd.add_option("--check-fall", f.fall, "Failures in a row that withdraw a service, when it sets no _CHECK_FALL")
+      ->envname("ECSSD_CHECK_FALL")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd.add_option("--check-flap-limit", f.flap_limit,
+                 "A check whose verdict changes more than this often within a minute is held withdrawn until it "
+                 "has passed for a minute (0: never hold)")
+      ->envname("ECSSD_CHECK_FLAP_LIMIT")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+}
+
+// "[default: 0 for embedded, 1s for route53]"
+std::string batch_defaults(std::chrono::milliseconds provider::Defaults::*which) {
+  std::vector<std::string> parts;
+  for (const provider::Descriptor* d : provider::providers()) {
+    auto v = d->defaults.*which;
+    parts.push_back(fmt::format("{} for {}", v.count() == 0 ? std::string("0") : common::format_duration(v), d->name));
+  }
+  return "[default: " + provider::join_names(parts, ", ") + "]";
+}
+
 }  // namespace
 
-void register_agent(CLI::App& app, std::function<int()>* run) {
+void register_agent(CLI::App& app, const Context& context, std::function<int()>* run) {
   auto flags = std::make_shared<AgentFlags>();
   auto* cmd = app.add_subcommand("agent",
                                  "Watch the container engine and publish DNS records for containers that declare "
@@ -291,7 +425,7 @@ void register_agent(CLI::App& app, std::function<int()>* run) {
       "Durations are written 500ms, 5s, 5m, 1h. Every flag can also be set by the environment variable shown.\n"
       "Signals: SIGTERM/SIGINT stop (records stay, the containers still run); SIGHUP forces a resync.\n"
       "Exit codes: 0 done, 1 the engine or the provider failed, 2 bad flags or configuration.");
-  add_provider_flags(*cmd, flags->provider);
+  add_provider_flags(*cmd, flags->provider, provider::Role::kAgent);
   add_record_flags(*cmd, flags->records);
   cmd->add_option("--docker-host", flags->docker_host,
                   "Container engine API socket (Docker or Podman); only GET requests are sent "
@@ -309,35 +443,45 @@ void register_agent(CLI::App& app, std::function<int()>* run) {
       ->check(duration_validator())
       ->capture_default_str();
   cmd->add_option("--batch-interval", flags->batch_interval,
-                  "Changes go out once none arrived for this long, so a burst becomes one batch "
-                  "[default: 0 for embedded, 1s for route53]")
+                  "The first change after this long without a plan run goes out at once; the changes that "
+                  "follow it go out once none arrived for this long, so a burst becomes few batches " +
+                      batch_defaults(&provider::Defaults::batch_interval))
       ->envname("ECSSD_BATCH_INTERVAL")
       ->check(duration_validator());
   cmd->add_option("--batch-max-delay", flags->batch_max_delay,
                   "While changes keep arriving (a long burst), the longest the first waits: a batch at least "
-                  "this often [default: 0 for embedded, 5s for route53]")
+                  "this often " +
+                      batch_defaults(&provider::Defaults::batch_max_delay))
       ->envname("ECSSD_BATCH_MAX_DELAY")
       ->check(duration_validator());
   cmd->add_option("--metrics-listen", flags->metrics_listen,
-                  "address:port of the status server: /metrics (Prometheus), /healthz, /readyz (empty: off)")
+                  "address:port of the status server: the status page (/), /v1/services, /v1/events, /metrics "
+                  "(Prometheus), /healthz, /readyz (empty: off)")
       ->envname("ECSSD_METRICS_LISTEN")
       ->capture_default_str()
       ->check(listen_validator(true));
-  cmd->add_flag("--once", flags->once, "Sync this host's records once and exit (route53)")->envname("ECSSD_ONCE");
+  const std::string outliving = providers_where(&provider::Defaults::records_outlive_agent);
+  cmd->add_flag("--once", flags->once, "Sync this host's records once and exit (" + outliving + ")")
+      ->envname("ECSSD_ONCE");
   cmd->add_flag("--remove-all", flags->remove_all,
-                "Withdraw every record this host owns and exit, e.g. from an instance shutdown hook (route53)")
+                "Withdraw every record this host owns and exit, e.g. from an instance shutdown hook (" +
+                    outliving + ")")
       ->envname("ECSSD_REMOVE_ALL");
   cmd->add_flag("--dry-run", flags->dry_run, "Log what would change; change nothing")->envname("ECSSD_DRY_RUN");
+  const std::string on_aws = providers_where(&provider::Defaults::uses_aws);
   cmd->add_option("--events-bus", flags->events_bus,
-                  "route53: send an EventBridge event to this bus (name or ARN) when a container's first record "
-                  "is published (Container Started) and its last withdrawn (Container Stopped); source ecssd")
+                  on_aws +
+                      ": send an EventBridge event to this bus (name or ARN) when a container's first record "
+                      "is published (Container Started) and its last withdrawn (Container Stopped); source ecssd")
       ->envname("ECSSD_EVENTS_BUS");
   cmd->add_option("--instance-id", flags->records.instance_id,
-                  "route53: EC2 instance id recorded with the records, for the reaper's EC2 check [default: from "
-                  "the instance metadata when --host-name or --host-ip is left out]")
+                  on_aws +
+                      ": EC2 instance id recorded with the records, for the reaper's EC2 check [default: from "
+                      "the instance metadata when --host-name or --host-ip is left out]")
       ->envname("ECSSD_INSTANCE_ID");
+  add_check_flags(*cmd, flags->checks);
   add_log_flags(*cmd, flags->log);
-  cmd->callback([flags, run] { *run = [flags] { return run_agent(*flags); }; });
+  cmd->callback([flags, run, &context] { *run = [flags, &context] { return run_agent(*flags, context); }; });
 }
 
 }  // namespace ecssd::cli

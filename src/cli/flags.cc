@@ -1,5 +1,6 @@
 #include "cli/flags.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include <boost/asio/ip/address_v4.hpp>
@@ -7,9 +8,11 @@
 
 #include "common/duration.h"
 #include "common/host_info.h"
-#include "common/listen_address.h"
 #include "common/log.h"
 #include "model/names.h"
+#include "provider/factory.h"
+#include "provider/table/table.h"
+#include "provider/zone_split_provider.h"
 
 namespace ecssd::cli {
 
@@ -47,39 +50,101 @@ common::Status apply_log_flags(const LogFlags& f) {
   return {};
 }
 
-void add_provider_flags(CLI::App& app, ProviderFlags& f) {
-  app.add_option("--provider", f.provider,
-                 "Where records go: embedded (this agent's own DNS responder) or route53 (a Route 53 hosted zone)")
+ProviderFlags::ProviderFlags() : provider(provider::default_provider().name) {
+  for (const provider::Descriptor* d : provider::providers()) settings.push_back(d->make_settings());
+}
+
+const provider::Descriptor* ProviderFlags::descriptor() const { return provider::find_provider(provider); }
+
+const provider::Settings& ProviderFlags::chosen_settings() const {
+  return *settings.at(provider::index_of(*descriptor()));
+}
+
+common::Result<std::vector<std::string>> ProviderFlags::served_zones() const {
+  std::vector<std::string> out;
+  for (const std::string& written : zones) {
+    std::string zone = model::normalize_name(written);
+    if (auto s = model::validate_zone(zone); !s.ok()) {
+      return make_error(ErrorCode::kInvalidArgument, fmt::format("--zone \"{}\": {}", written, s.error().message));
+    }
+    if (std::find(out.begin(), out.end(), zone) != out.end()) {
+      return make_error(ErrorCode::kInvalidArgument, fmt::format("--zone \"{}\" is given twice", written));
+    }
+    out.push_back(std::move(zone));
+  }
+  if (out.empty()) return make_error(ErrorCode::kInvalidArgument, "--zone: no zone given");
+  return out;
+}
+
+std::string ProviderFlags::primary_zone() const {
+  return zones.empty() ? std::string() : model::normalize_name(zones.front());
+}
+
+namespace {
+
+// "Where records go: embedded (this agent's own DNS responder) or route53 (...)".
+std::string provider_help() {
+  std::vector<std::string> choices;
+  for (const provider::Descriptor* d : provider::providers()) {
+    choices.push_back(fmt::format("{} ({})", d->name, d->summary));
+  }
+  return "Where records go: " + provider::join_names(choices);
+}
+
+}  // namespace
+
+void add_provider_flags(CLI::App& app, ProviderFlags& f, provider::Role role) {
+  app.add_option("--provider", f.provider, provider_help())
       ->envname("ECSSD_PROVIDER")
-      ->check(CLI::IsMember({"embedded", "route53"}))
+      ->check(CLI::IsMember(provider::provider_names()))
       ->capture_default_str();
-  app.add_option("--zone", f.zone, "DNS zone the records are published in")
+  app.add_option("--zone", f.zones,
+                 "DNS zone the records are published in; repeat it (or comma-separate ECSSD_ZONE) to serve several: "
+                 "each name goes to the zone with the longest matching suffix, relative service names below the "
+                 "first, a SERVICE_<port>_NAME ending in a dot (web.other.zone.) in whichever zone holds it")
       ->envname("ECSSD_ZONE")
+      ->delimiter(',')
       ->capture_default_str();
-  app.add_option("--dns-listen", f.dns_listen,
-                 "embedded: address:port of the DNS responder (UDP and TCP); the records and reap commands "
-                 "read the zone from it by AXFR")
-      ->envname("ECSSD_DNS_LISTEN")
-      ->capture_default_str()
-      ->check(listen_validator(false));
-  app.add_option("--dns-threads", f.dns_threads, "embedded: threads answering DNS queries")
-      ->envname("ECSSD_DNS_THREADS")
-      ->check(CLI::Range(1, 64))
-      ->capture_default_str();
-  app.add_option("--zone-id", f.zone_id, "route53: hosted zone id (skips the lookup of --zone by name)")
-      ->envname("ECSSD_ZONE_ID");
-  app.add_option("--zone-type", f.zone_type,
-                 "route53: which zone named --zone to use when looking it up: private, public or any "
-                 "(any prefers private)")
-      ->envname("ECSSD_ZONE_TYPE")
-      ->check(CLI::IsMember({"private", "public", "any"}))
-      ->capture_default_str();
+  auto all = provider::providers();
+  for (size_t i = 0; i < all.size(); ++i) all[i]->add_flags(app, *f.settings.at(i), role);
+}
+
+common::Task<common::Result<std::unique_ptr<provider::Provider>>> start_provider(boost::asio::io_context& io,
+                                                                                 const ProviderFlags& f,
+                                                                                 provider::Role role,
+                                                                                 ProviderWiring wiring) {
+  const provider::Descriptor* d = f.descriptor();
+  if (d == nullptr) {
+    co_return make_error(ErrorCode::kInvalidArgument, fmt::format("unknown provider \"{}\"", f.provider));
+  }
+  auto zones = f.served_zones();
+  if (!zones.ok()) co_return zones.error();
+  // One provider per zone; the others may share the first's resources.
+  std::vector<std::unique_ptr<provider::Provider>> made;
+  for (const std::string& zone : *zones) {
+    const provider::BuildContext context{.io = io,
+                                         .role = role,
+                                         .zone = zone,
+                                         .ttl = wiring.ttl,
+                                         .time = wiring.time,
+                                         // Several zones: each zone's series apart.
+                                         .metrics = zones->size() > 1 ? wiring.metrics.with({{"zone", zone}})
+                                                                      : wiring.metrics,
+                                         .env = wiring.env,
+                                         .aws = wiring.aws,
+                                         .first = made.empty() ? nullptr : made.front().get()};
+    auto one = co_await provider::make_provider(*d, f.chosen_settings(), context);
+    if (!one.ok()) co_return one.error();
+    made.push_back(std::move(one.value()));
+  }
+  if (made.size() == 1) co_return std::move(made.front());
+  co_return std::unique_ptr<provider::Provider>(std::make_unique<provider::ZoneSplitProvider>(std::move(made)));
 }
 
 void add_record_flags(CLI::App& app, RecordFlags& f) {
   app.add_option("--record-mode", f.record_mode,
                  "cname: <name>.<zone> CNAME <host-name>, one weighted record per container; "
-                 "srv: _<name>._<proto>.<zone> SRV 1 1 <host-port> <host-name> (+ the host's A record); "
+                 "srv: _<name>._<proto>.<zone> SRV <priority> <weight> <host-port> <host-name> (SERVICE_<port>_PRIORITY/_WEIGHT, default 1 1; + the host's A record); "
                  "a: <name>.<zone> A <host-ip>")
       ->envname("ECSSD_RECORD_MODE")
       ->check(CLI::IsMember({"cname", "srv", "a"}))
@@ -90,7 +155,7 @@ void add_record_flags(CLI::App& app, RecordFlags& f) {
       ->capture_default_str();
   app.add_option("--host-name", f.host_name,
                  "Name records point to (default: this machine's host name; a name without dots is placed "
-                 "in --zone)")
+                 "in the first --zone)")
       ->envname("ECSSD_HOST_NAME");
   app.add_option("--host-ip", f.host_ip,
                  "IPv4 address of this host for A records (default: the address of the default-route "
@@ -109,9 +174,25 @@ void add_record_flags(CLI::App& app, RecordFlags& f) {
       ->envname("ECSSD_TARGET")
       ->check(CLI::IsMember({"host", "container"}))
       ->capture_default_str();
+  app.add_option("--allow-name", f.allow_names,
+                 "Only names matching one of these globs may be published by this host's containers (repeat, "
+                 "or separate with commas). Matched against the record name, case-insensitively, label by "
+                 "label: '*' and '?' stay inside a label, a leading '*' label matches one or more labels; "
+                 "relative to --zone unless it ends with '.' or the zone; in srv mode the name is "
+                 "_<name>._<proto> [default: every name]")
+      ->envname("ECSSD_ALLOW_NAME")
+      ->delimiter(',')
+      ->type_size(1)
+      ->allow_extra_args(false);
+  app.add_option("--deny-name", f.deny_names,
+                 "Names matching one of these globs are never published (as --allow-name; deny wins)")
+      ->envname("ECSSD_DENY_NAME")
+      ->delimiter(',')
+      ->type_size(1)
+      ->allow_extra_args(false);
 }
 
-boost::asio::awaitable<RecordFlags> with_instance_metadata(RecordFlags f, aws::InstanceMetadata& imds) {
+common::Task<RecordFlags> with_instance_metadata(RecordFlags f, aws::InstanceMetadata& imds) {
   if ((!f.host_name.empty() && !f.host_ip.empty()) || !imds.enabled()) co_return f;
   aws::InstanceMetadata* md = &imds;
   std::string failure;
@@ -162,10 +243,10 @@ boost::asio::awaitable<RecordFlags> with_instance_metadata(RecordFlags f, aws::I
 
 common::Result<model::RecordConfig> resolve_record_config(const RecordFlags& f, const ProviderFlags& p) {
   model::RecordConfig c;
-  c.zone = model::normalize_name(p.zone);
-  if (auto s = model::validate_zone(c.zone); !s.ok()) {
-    return make_error(ErrorCode::kInvalidArgument, fmt::format("--zone \"{}\": {}", p.zone, s.error().message));
-  }
+  auto zones = p.served_zones();
+  if (!zones.ok()) return zones.error();
+  c.zone = zones->front();
+  if (zones->size() > 1) c.zones = *zones;
   c.mode = *model::parse_record_mode(f.record_mode);
   c.target = f.target == "container" ? model::TargetMode::kContainer : model::TargetMode::kHost;
   c.ttl = f.ttl;
@@ -185,26 +266,10 @@ common::Result<model::RecordConfig> resolve_record_config(const RecordFlags& f, 
   c.host.owner_id = f.owner_id.empty() ? host : f.owner_id;
   c.host.instance_id = f.instance_id;
   if (auto s = model::validate(c); !s.ok()) return s.error();
+  auto names = model::NamePolicy::make(f.allow_names, f.deny_names, *zones);
+  if (!names.ok()) return names.error();
+  c.names = std::move(names).value();
   return c;
-}
-
-CLI::Validator duration_validator() {
-  return CLI::Validator(
-      [](std::string& v) -> std::string {
-        auto d = common::parse_duration(v);
-        return d.ok() ? std::string() : d.error().message;
-      },
-      "DURATION");
-}
-
-CLI::Validator listen_validator(bool allow_empty) {
-  return CLI::Validator(
-      [allow_empty](std::string& v) -> std::string {
-        if (v.empty() && allow_empty) return {};
-        auto l = common::parse_listen(v);
-        return l.ok() ? std::string() : l.error().message;
-      },
-      "ADDRESS:PORT");
 }
 
 std::chrono::milliseconds to_duration(const std::string& checked) {

@@ -4,7 +4,6 @@
 // environment variables (the same ECSSD_* variables as `ecssd reap`).
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,7 +13,11 @@
 #include "aws/beast_http_client.h"
 #include "cli/commands.h"
 #include "cli/reap_setup.h"
+#include "common/environment.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/task.h"
+#include "common/time_system.h"
 #include "model/names.h"
 #include "reaper/lambda_runtime.h"
 
@@ -27,12 +30,13 @@ namespace asio = boost::asio;
 
 constexpr const char* kRuntimeApiVar = "AWS_LAMBDA_RUNTIME_API";
 
-std::string runtime_api_endpoint() {
-  const char* v = std::getenv(kRuntimeApiVar);
-  return v ? std::string(v) : std::string();
-}
-
+// One run of the runtime: it owns the time system and the metrics every
+// component of the run is given.
 struct LambdaRun {
+  explicit LambdaRun(const common::Environment& e) : env(e) {}
+  const common::Environment& env;
+  common::RealTimeSystem time;
+  common::Metrics metrics;
   asio::io_context io;
   ReapFlags flags;
   std::unique_ptr<aws::BeastHttpClient> http;
@@ -45,7 +49,7 @@ struct LambdaRun {
 };
 
 // Posts an init error; the process exits with `code` afterwards.
-asio::awaitable<void> init_failed(LambdaRun& run, std::string type, std::string message, int code) {
+common::Task<void> init_failed(LambdaRun& run, std::string type, std::string message, int code) {
   log::error("lambda function cannot start", {{"error_type", type}, {"error", message}});
   auto s = co_await run.api->init_error(type, message);
   if (!s.ok()) log::error("Lambda Runtime API: cannot report the init error", {{"error", s.error().describe()}});
@@ -53,12 +57,12 @@ asio::awaitable<void> init_failed(LambdaRun& run, std::string type, std::string 
   run.signals.cancel();
 }
 
-asio::awaitable<void> lambda_main(LambdaRun& run) {
+common::Task<void> lambda_main(LambdaRun& run) {
   if (auto s = validate_reap_flags(run.flags); !s.ok()) {
     co_await init_failed(run, "Runtime.InvalidConfiguration", s.error().message, kExitUsage);
     co_return;
   }
-  auto stack = co_await make_reap_stack(run.io, run.flags);
+  auto stack = co_await make_reap_stack(run.io, run.flags, run.env, run.time, common::Scope(run.metrics));
   if (!stack.ok()) {
     co_await init_failed(run, "Runtime.InitFailed", "cannot reach the zone: " + stack.error().describe(),
                          kExitFailure);
@@ -66,9 +70,9 @@ asio::awaitable<void> lambda_main(LambdaRun& run) {
   }
   run.stack = std::move(stack.value());
   run.handler = std::make_unique<reaper::ReapHandler>(*run.stack->reaper, run.flags.provider.provider);
-  run.loop = std::make_unique<reaper::LambdaLoop>(*run.api, *run.handler);
+  run.loop = std::make_unique<reaper::LambdaLoop>(*run.api, *run.handler, run.time);
   log::info("lambda runtime ready", {{"provider", run.flags.provider.provider},
-                                     {"zone", model::normalize_name(run.flags.provider.zone)}});
+                                     {"zone", run.flags.provider.primary_zone()}});
   auto s = co_await run.loop->run();
   if (!s.ok()) log::error("lambda runtime loop ended", {{"error", s.error().describe()}});
   run.exit_code = s.ok() ? kExitOk : kExitFailure;
@@ -77,14 +81,14 @@ asio::awaitable<void> lambda_main(LambdaRun& run) {
 
 // The HTTP client and runtime API client, or an exit code.
 int connect(LambdaRun& run) {
-  std::string endpoint = runtime_api_endpoint();
+  std::string endpoint = run.env.get_or(kRuntimeApiVar, "");
   if (endpoint.empty()) {
     log::error("invalid configuration",
                {{"error", "AWS_LAMBDA_RUNTIME_API is not set: `ecssd lambda` runs inside AWS Lambda (use `ecssd reap` "
                           "elsewhere)"}});
     return kExitUsage;
   }
-  auto http = aws::BeastHttpClient::create(run.io.get_executor(), aws::HttpClientOptions{});
+  auto http = aws::BeastHttpClient::create(run.io.get_executor(), aws::HttpClientOptions{}, run.time);
   if (!http.ok()) {
     log::error("cannot start the HTTP client", {{"error", http.error().describe()}});
     return kExitFailure;
@@ -94,9 +98,9 @@ int connect(LambdaRun& run) {
   return kExitOk;
 }
 
-int run_lambda(const ReapFlags& flags) {
-  if (auto s = apply_log_flags(flags.log); !s.ok()) return report_lambda_init_error(s.error().message);
-  LambdaRun run;
+int run_lambda(const ReapFlags& flags, const common::Environment& env) {
+  if (auto s = apply_log_flags(flags.log); !s.ok()) return report_lambda_init_error(env, s.error().message);
+  LambdaRun run(env);
   run.flags = flags;
   if (int code = connect(run); code != kExitOk) return code;
   run.signals.async_wait([&run](boost::system::error_code ec, int) {
@@ -110,27 +114,27 @@ int run_lambda(const ReapFlags& flags) {
   return run.exit_code;
 }
 
-asio::awaitable<void> post_init_error(LambdaRun& run, std::string message) {
+common::Task<void> post_init_error(LambdaRun& run, std::string message) {
   co_await init_failed(run, "Runtime.InvalidConfiguration", std::move(message), kExitUsage);
 }
 
 }  // namespace
 
-bool started_as_lambda_bootstrap(int argc, char** argv) {
-  if (argc != 1 || argv[0] == nullptr || runtime_api_endpoint().empty()) return false;
+bool started_as_lambda_bootstrap(int argc, char** argv, const common::Environment& env) {
+  if (argc != 1 || argv[0] == nullptr || !env.get(kRuntimeApiVar)) return false;
   const char* slash = std::strrchr(argv[0], '/');
   return std::strcmp(slash ? slash + 1 : argv[0], "bootstrap") == 0;
 }
 
-int report_lambda_init_error(const std::string& message) {
-  LambdaRun run;
+int report_lambda_init_error(const common::Environment& env, const std::string& message) {
+  LambdaRun run(env);
   if (int code = connect(run); code != kExitOk) return code;
   asio::co_spawn(run.io, post_init_error(run, message), asio::detached);
   run.io.run();
   return kExitUsage;
 }
 
-void register_lambda(CLI::App& app, std::function<int()>* run) {
+void register_lambda(CLI::App& app, const Context& context, std::function<int()>* run) {
   auto flags = std::make_shared<ReapFlags>();
   auto* cmd = app.add_subcommand(
       "lambda",
@@ -138,7 +142,7 @@ void register_lambda(CLI::App& app, std::function<int()>* run) {
       "`bootstrap` with AWS_LAMBDA_RUNTIME_API set): every invocation, e.g. an EventBridge schedule, runs one "
       "reap pass and returns its JSON report. Configure it with the ECSSD_* environment variables of `ecssd reap`.");
   add_reap_flags(*cmd, *flags);
-  cmd->callback([flags, run] { *run = [flags] { return run_lambda(*flags); }; });
+  cmd->callback([flags, run, &context] { *run = [flags, &context] { return run_lambda(*flags, context.env); }; });
 }
 
 }  // namespace ecssd::cli

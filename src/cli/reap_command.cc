@@ -6,22 +6,24 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "agent/status_server.h"
 #include "aws/endpoint.h"
-#include "aws/env.h"
 #include "cli/commands.h"
 #include "cli/reap_setup.h"
-#include "common/clock.h"
 #include "common/duration.h"
+#include "common/environment.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/open_files.h"
+#include "common/task.h"
+#include "common/time_system.h"
 #include "model/names.h"
-#include "provider/factory.h"
+#include "cli/flags.h"
+#include "reaper/pass_history.h"
 
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // g++ 12 false positive (GCC bug 109224)
 
@@ -32,7 +34,7 @@ using common::ErrorCode;
 using common::make_error;
 
 void add_reap_flags(CLI::App& cmd, ReapFlags& f) {
-  add_provider_flags(cmd, f.provider);
+  add_provider_flags(cmd, f.provider, provider::Role::kClient);
   cmd.add_option("--fail-threshold", f.fail_threshold,
                  "A record is dead after this many consecutive failed checks of its target")
       ->envname("ECSSD_FAIL_THRESHOLD")
@@ -59,9 +61,13 @@ void add_reap_flags(CLI::App& cmd, ReapFlags& f) {
       ->envname("ECSSD_GRACE")
       ->check(duration_validator())
       ->capture_default_str();
-  cmd.add_option("--concurrency", f.concurrency, "Checks in flight at most")
+  cmd.add_option("--concurrency", f.concurrency,
+                 fmt::format("Checks in flight at most (each holds a socket). 0, the default: as many as the "
+                             "open-file limit allows less {} kept for the rest, at most {}; the soft limit "
+                             "(ulimit -n) is raised to the hard one first",
+                             reaper::kReservedFiles, reaper::kMaxAutoConcurrency))
       ->envname("ECSSD_CONCURRENCY")
-      ->check(CLI::Range(1, 10000))
+      ->check(CLI::Range(0, 10000))
       ->capture_default_str();
   cmd.add_option("--ecs-cluster", f.ecs_clusters,
                  "ECS cluster(s) whose tasks back the records (repeat or separate with commas; \"all\": every "
@@ -89,9 +95,7 @@ void add_reap_flags(CLI::App& cmd, ReapFlags& f) {
 }
 
 common::Status validate_reap_flags(const ReapFlags& f) {
-  if (auto s = model::validate_zone(model::normalize_name(f.provider.zone)); !s.ok()) {
-    return make_error(ErrorCode::kInvalidArgument, fmt::format("--zone \"{}\": {}", f.provider.zone, s.error().message));
-  }
+  if (auto zones = f.provider.served_zones(); !zones.ok()) return zones.error();
   if (to_duration(f.check_timeout).count() <= 0) {
     return make_error(ErrorCode::kInvalidArgument, "--check-timeout must be more than 0");
   }
@@ -120,22 +124,19 @@ reaper::ReaperOptions reaper_options(const ReapFlags& f) {
   return o;
 }
 
-asio::awaitable<common::Result<std::unique_ptr<ReapStack>>> make_reap_stack(asio::io_context& io, ReapFlags flags) {
+common::Task<common::Result<std::unique_ptr<ReapStack>>> make_reap_stack(asio::io_context& io, ReapFlags flags,
+                                                                         const common::Environment& env,
+                                                                         common::TimeSystem& time,
+                                                                         common::Scope metrics) {
   auto stack = std::make_unique<ReapStack>();
-  provider::ProviderConfig pc;
-  pc.name = flags.provider.provider;
-  pc.zone = model::normalize_name(flags.provider.zone);
-  pc.dns_listen = flags.provider.dns_listen;
-  pc.zone_id = flags.provider.zone_id;
-  pc.zone_type = flags.provider.zone_type;
-  auto made = co_await provider::make_provider(io, pc, provider::Role::kClient);
+  auto made = co_await start_provider(io, flags.provider, provider::Role::kClient,
+                                      ProviderWiring{.env = env, .time = time, .metrics = metrics});
   if (!made.ok()) co_return made.error();
   stack->provider = std::move(made.value());
   stack->registry = std::make_unique<registry::Registry>(*stack->provider, "");
 
   if (!flags.ecs_clusters.empty() || flags.check_ec2) {
-    aws::Env env = aws::Env::process();
-    auto aws_stack = aws::make_aws_stack(io.get_executor(), env);
+    auto aws_stack = aws::make_aws_stack(io.get_executor(), env, time);
     if (!aws_stack.ok()) co_return aws_stack.error();
     stack->aws = std::move(aws_stack.value());
     auto region = co_await aws::resolve_region(env, stack->aws->imds.get());
@@ -153,9 +154,11 @@ asio::awaitable<common::Result<std::unique_ptr<ReapStack>>> make_reap_stack(asio
     co.region = *region;
     stack->cloud = std::make_unique<reaper::CloudChecker>(stack->ecs.get(), stack->ec2.get(), std::move(co));
   }
-  stack->reaper = std::make_unique<reaper::Reaper>(*stack->registry, stack->probe, stack->sleeper,
-                                                   common::RealTimeSource::instance(), reaper_options(flags),
-                                                   stack->cloud.get());
+  // The default concurrency follows the open-file limit (the Reaper reads
+  // it): raise the soft one to the hard one first.
+  if (flags.concurrency == 0) common::raise_open_file_limit();
+  stack->reaper = std::make_unique<reaper::Reaper>(*stack->registry, stack->probe, time, reaper_options(flags),
+                                                   std::move(metrics), stack->cloud.get());
   co_return stack;
 }
 
@@ -166,14 +169,23 @@ struct ReapCommandFlags {
   bool once = false;
   std::string every;
   std::string output = "text";
+  std::string metrics_listen;  // with --every: the status page of the last passes
 };
 
+// One run of the command: it owns the time system and the metrics every
+// component of the run is given.
 struct ReapRun {
+  explicit ReapRun(const common::Environment& e) : env(e) {}
+  const common::Environment& env;
+  common::RealTimeSystem time;
+  common::Metrics metrics;
   asio::io_context io;
   ReapCommandFlags flags;
   std::unique_ptr<ReapStack> stack;
+  reaper::PassHistory history;
+  std::unique_ptr<agent::StatusServer> status;
   asio::signal_set signals{io, SIGINT, SIGTERM};
-  asio::steady_timer sleep{io};
+  std::unique_ptr<common::Timer> sleep = time.make_timer(io.get_executor());  // between passes (--every)
   bool stopping = false;
   int exit_code = kExitFailure;
 };
@@ -185,13 +197,14 @@ void print_report(const ReapRun& run, reaper::Report& report) {
   std::fflush(stdout);
 }
 
-asio::awaitable<void> reap_main(ReapRun& run) {
-  auto stack = co_await make_reap_stack(run.io, run.flags.reap);
+common::Task<void> reap_main(ReapRun& run) {
+  auto stack = co_await make_reap_stack(run.io, run.flags.reap, run.env, run.time, common::Scope(run.metrics));
   if (!stack.ok()) {
     log::error("cannot reach the zone", {{"provider", run.flags.reap.provider.provider},
                                          {"error", stack.error().describe()}});
     run.exit_code = kExitFailure;
     run.signals.cancel();
+    if (run.status) run.status->stop();
     co_return;
   }
   run.stack = std::move(stack.value());
@@ -200,19 +213,36 @@ asio::awaitable<void> reap_main(ReapRun& run) {
     reaper::Report report = co_await run.stack->reaper->run_pass();
     print_report(run, report);
     run.exit_code = report.ok ? kExitOk : kExitFailure;
+    if (run.status) run.history.add(std::move(report), run.time.system_now());
     if (every.count() == 0 || run.stopping) break;
-    run.sleep.expires_after(every);
-    boost::system::error_code ec;
-    co_await run.sleep.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    run.sleep->expires_after(every);
+    co_await run.sleep->wait();
     if (run.stopping) {
       run.exit_code = kExitOk;
       break;
     }
   }
   run.signals.cancel();
+  if (run.status) run.status->stop();
 }
 
-int run_reap(ReapCommandFlags& flags) {
+// `--every` with --metrics-listen: the agent's status page, showing the last
+// passes. Ready once a pass has succeeded.
+void start_status(ReapRun& run) {
+  run.status = std::make_unique<agent::StatusServer>(run.io, run.metrics, [&run] {
+    if (run.history.passes() == 0) return agent::Readiness{false, "the first pass has not finished"};
+    return agent::Readiness{run.exit_code == kExitOk, "the last pass failed (see its report)"};
+  });
+  agent::add_page_routes(
+      *run.status, [&run] { return run.history.services(run.time.system_now()); },
+      [&run](size_t n) { return run.history.events(n); });
+  if (auto s = run.status->start(run.flags.metrics_listen); !s.ok()) {
+    log::warn("status server disabled", {{"error", s.error().describe()}});
+    run.status.reset();
+  }
+}
+
+int run_reap(ReapCommandFlags& flags, const common::Environment& env) {
   if (auto s = apply_log_flags(flags.reap.log); !s.ok()) {
     std::fprintf(stderr, "ecssd: %s\n", s.error().message.c_str());
     return kExitUsage;
@@ -225,13 +255,17 @@ int run_reap(ReapCommandFlags& flags) {
     log::error("invalid configuration", {{"error", "--every must be more than 0"}});
     return kExitUsage;
   }
-  ReapRun run;
+  if (!flags.metrics_listen.empty() && flags.every.empty()) {
+    log::error("invalid configuration", {{"error", "--metrics-listen needs --every (a single pass serves no page)"}});
+    return kExitUsage;
+  }
+  ReapRun run(env);
   run.flags = flags;
   const ReapFlags& f = flags.reap;
   log::info("ecssd reap starting",
             {{"version", ECSSD_VERSION},
              {"provider", f.provider.provider},
-             {"zone", model::normalize_name(f.provider.zone)},
+             {"zone", fmt::format("{}", fmt::join(f.provider.zones, ","))},
              {"every", flags.every.empty() ? std::string("once") : flags.every},
              {"fail_threshold", f.fail_threshold},
              {"check_interval", f.check_interval},
@@ -242,8 +276,9 @@ int run_reap(ReapCommandFlags& flags) {
     if (ec) return;
     log::info("stopping after the current pass", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     run.stopping = true;
-    run.sleep.cancel();
+    run.sleep->cancel();
   });
+  if (!flags.metrics_listen.empty()) start_status(run);
   asio::co_spawn(run.io, reap_main(run), asio::detached);
   run.io.run();
   return run.exit_code;
@@ -251,7 +286,7 @@ int run_reap(ReapCommandFlags& flags) {
 
 }  // namespace
 
-void register_reap(CLI::App& app, std::function<int()>* run) {
+void register_reap(CLI::App& app, const Context& context, std::function<int()>* run) {
   auto flags = std::make_shared<ReapCommandFlags>();
   auto* cmd = app.add_subcommand(
       "reap",
@@ -274,8 +309,13 @@ void register_reap(CLI::App& app, std::function<int()>* run) {
       ->envname("ECSSD_OUTPUT")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  cmd->add_option("--metrics-listen", flags->metrics_listen,
+                  "With --every: address:port of a status server showing the last passes (the agent's status "
+                  "page at /, /v1/services, /v1/events), /metrics, /healthz, /readyz [default: off]")
+      ->envname("ECSSD_METRICS_LISTEN")
+      ->check(listen_validator(true));
   add_reap_flags(*cmd, flags->reap);
-  cmd->callback([flags, run] { *run = [flags] { return run_reap(*flags); }; });
+  cmd->callback([flags, run, &context] { *run = [flags, &context] { return run_reap(*flags, context.env); }; });
 }
 
 }  // namespace ecssd::cli

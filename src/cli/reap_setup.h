@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <CLI/CLI.hpp>
 
@@ -14,11 +13,14 @@
 #include "aws/ec2.h"
 #include "aws/ecs.h"
 #include "cli/flags.h"
+#include "common/environment.h"
+#include "common/metrics.h"
+#include "common/task.h"
+#include "common/time_system.h"
 #include "provider/provider.h"
 #include "reaper/cloud_check.h"
-#include "reaper/probe.h"
+#include "health/probe.h"
 #include "reaper/reaper.h"
-#include "reaper/sleeper.h"
 #include "registry/registry.h"
 
 namespace ecssd::cli {
@@ -31,7 +33,7 @@ struct ReapFlags {
   std::string check_interval = "2s";
   std::string check_timeout = "2s";
   std::string grace = "60s";
-  int concurrency = 256;
+  int concurrency = 0;  // 0: reaper::auto_concurrency
   std::vector<std::string> ecs_clusters;
   bool check_ec2 = false;
   bool stop_failing_tasks = false;
@@ -56,16 +58,20 @@ struct ReapStack {
   std::unique_ptr<aws::EcsClient> ecs;
   std::unique_ptr<aws::Ec2Client> ec2;
   std::unique_ptr<reaper::CloudChecker> cloud;
-  reaper::NetworkProbe probe;
-  reaper::TimerSleeper sleeper;
+  health::NetworkProbe probe;
   std::unique_ptr<reaper::Reaper> reaper;
 };
 
 // Builds the provider (Role::kClient: embedded is read by AXFR), the AWS
-// clients when --ecs-cluster or --check-ec2 ask for them, and the reaper.
+// clients when --ecs-cluster or --check-ec2 ask for them (configured from
+// `env`), and the reaper, which waits on `time` and makes its series in
+// `metrics`. `env` and `time` must outlive the stack.
 // Errors: the provider's start-up errors (zone not found, no credentials...),
 // kInvalidArgument when the AWS region cannot be told.
-boost::asio::awaitable<common::Result<std::unique_ptr<ReapStack>>> make_reap_stack(boost::asio::io_context& io,
-                                                                                   ReapFlags flags);
+common::Task<common::Result<std::unique_ptr<ReapStack>>> make_reap_stack(boost::asio::io_context& io,
+                                                                         ReapFlags flags,
+                                                                         const common::Environment& env,
+                                                                         common::TimeSystem& time,
+                                                                         common::Scope metrics);
 
 }  // namespace ecssd::cli

@@ -10,8 +10,9 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/time_system.h"
 #include "model/names.h"
-#include "provider/factory.h"
 #include "registry/registry.h"
 
 namespace ecssd::cli {
@@ -72,23 +73,28 @@ void print_json(const std::vector<model::Record>& records) {
   std::printf("%s\n", boost::json::serialize(out).c_str());
 }
 
-asio::awaitable<void> list(asio::io_context& io, const RecordsFlags& f, int* code) {
-  provider::ProviderConfig pc;
-  pc.name = f.provider.provider;
-  pc.zone = model::normalize_name(f.provider.zone);
-  pc.dns_listen = f.provider.dns_listen;
-  pc.zone_id = f.provider.zone_id;
-  pc.zone_type = f.provider.zone_type;
-  auto made = co_await provider::make_provider(io, pc, provider::Role::kClient);
+// What one listing runs with, alive until io.run() returns.
+struct RecordsRun {
+  explicit RecordsRun(const common::Environment& environment) : env(environment) {}
+  const common::Environment& env;
+  common::RealTimeSystem time;
+  common::Metrics metrics;  // the provider's series; nobody reads them here
+  asio::io_context io;
+};
+
+common::Task<void> list(RecordsRun& run, const RecordsFlags& f, int* code) {
+  auto made =
+      co_await start_provider(run.io, f.provider, provider::Role::kClient,
+                              ProviderWiring{.env = run.env, .time = run.time, .metrics = common::Scope(run.metrics)});
   if (!made.ok()) {
-    log::error("cannot reach the zone", {{"provider", pc.name}, {"error", made.error().describe()}});
+    log::error("cannot reach the zone", {{"provider", f.provider.provider}, {"error", made.error().describe()}});
     *code = kExitFailure;
     co_return;
   }
   registry::Registry reg(**made, "");
   auto records = co_await reg.records();
   if (!records.ok()) {
-    log::error("cannot list the zone", {{"zone", pc.zone}, {"error", records.error().describe()}});
+    log::error("cannot list the zone", {{"zone", (*made)->zone()}, {"error", records.error().describe()}});
     *code = kExitFailure;
     co_return;
   }
@@ -106,31 +112,31 @@ asio::awaitable<void> list(asio::io_context& io, const RecordsFlags& f, int* cod
   *code = kExitOk;
 }
 
-int run_records(const RecordsFlags& f) {
+int run_records(const RecordsFlags& f, const Context& context) {
   if (auto s = apply_log_flags(f.log); !s.ok()) {
     std::fprintf(stderr, "ecssd: %s\n", s.error().message.c_str());
     return kExitUsage;
   }
-  if (auto s = model::validate_zone(model::normalize_name(f.provider.zone)); !s.ok()) {
-    log::error("invalid configuration", {{"error", "--zone: " + s.error().message}});
+  if (auto zones = f.provider.served_zones(); !zones.ok()) {
+    log::error("invalid configuration", {{"error", zones.error().message}});
     return kExitUsage;
   }
-  asio::io_context io;
+  RecordsRun run(context.env);
   int code = kExitFailure;
-  asio::co_spawn(io, list(io, f, &code), asio::detached);
-  io.run();
+  asio::co_spawn(run.io, list(run, f, &code), asio::detached);
+  run.io.run();
   return code;
 }
 
 }  // namespace
 
-void register_records(CLI::App& app, std::function<int()>* run) {
+void register_records(CLI::App& app, const Context& context, std::function<int()>* run) {
   auto flags = std::make_shared<RecordsFlags>();
   auto* cmd = app.add_subcommand(
       "records",
       "List the zone's records with the owner and container of each (embedded: read by AXFR from the running "
       "agent at --dns-listen). Companion TXT ownership records are folded into the records they describe.");
-  add_provider_flags(*cmd, flags->provider);
+  add_provider_flags(*cmd, flags->provider, provider::Role::kClient);
   cmd->add_option("--output", flags->output, "text (a table) or json (an array with every ownership label)")
       ->envname("ECSSD_OUTPUT")
       ->check(CLI::IsMember({"text", "json"}))
@@ -138,7 +144,7 @@ void register_records(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("--owner", flags->owner, "Only records owned by this owner id")->envname("ECSSD_OWNER");
   cmd->add_flag("--owned", flags->owned_only, "Only records ecssd owns (hide foreign ones)");
   add_log_flags(*cmd, flags->log);
-  cmd->callback([flags, run] { *run = [flags] { return run_records(*flags); }; });
+  cmd->callback([flags, run, &context] { *run = [flags, &context] { return run_records(*flags, context); }; });
 }
 
 }  // namespace ecssd::cli

@@ -75,7 +75,10 @@ bool configure(Format format, std::string_view level) {
 
 bool enabled(spdlog::level::level_enum level) { return logger()->should_log(level); }
 
-std::string render(Format format, spdlog::level::level_enum level, std::string_view msg, Fields fields) {
+namespace {
+
+template <typename Range>
+std::string render_fields(Format format, spdlog::level::level_enum level, std::string_view msg, const Range& fields) {
   auto sv = spdlog::level::to_string_view(level);
   std::string_view lvl(sv.data(), sv.size());
   if (level == spdlog::level::err) lvl = "error";
@@ -102,10 +105,23 @@ std::string render(Format format, spdlog::level::level_enum level, std::string_v
   return out;
 }
 
-void write(spdlog::level::level_enum level, std::string_view msg, Fields fields) {
+template <typename Range>
+void write_fields(spdlog::level::level_enum level, std::string_view msg, const Range& fields) {
   auto lg = logger();
   if (!lg->should_log(level)) return;
-  lg->log(level, "{}", render(g_format, level, msg, fields));
+  lg->log(level, "{}", render_fields(g_format, level, msg, fields));
+}
+
+}  // namespace
+
+std::string render(Format format, spdlog::level::level_enum level, std::string_view msg, Fields fields) {
+  return render_fields(format, level, msg, fields);
+}
+
+void write(spdlog::level::level_enum level, std::string_view msg, Fields fields) { write_fields(level, msg, fields); }
+
+void write(spdlog::level::level_enum level, std::string_view msg, const std::vector<Field>& fields) {
+  write_fields(level, msg, fields);
 }
 
 }  // namespace ecssd::log

@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <spdlog/common.h>
 
@@ -37,6 +38,9 @@ bool parse_level(std::string_view name, spdlog::level::level_enum* out);
 std::string render(Format format, spdlog::level::level_enum level, std::string_view msg, Fields fields);
 
 void write(spdlog::level::level_enum level, std::string_view msg, Fields fields);
+// The same with fields made at run time (e.g. the settings a provider
+// describes); the strings the fields view must outlive the call.
+void write(spdlog::level::level_enum level, std::string_view msg, const std::vector<Field>& fields);
 bool enabled(spdlog::level::level_enum level);
 
 inline void trace(std::string_view msg, Fields f = {}) { write(spdlog::level::trace, msg, f); }

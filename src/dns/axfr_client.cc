@@ -26,7 +26,6 @@
 #include "common/listen_address.h"
 #include "common/log.h"
 #include "dns/knot_util.h"
-#include "dns/responder.h"
 #include "model/names.h"
 
 namespace ecssd::dns {
@@ -47,8 +46,9 @@ struct Transfer {
   bool timed_out = false;
 };
 
-// Closes the socket when the deadline passes, which fails whatever I/O is pending.
-asio::awaitable<void> deadline(std::shared_ptr<Transfer> t) {
+// Closes the socket when the deadline passes, which fails whatever I/O is
+// pending. A socket I/O deadline: it stays on an Asio timer of the real clock.
+common::Task<void> deadline(std::shared_ptr<Transfer> t) {
   auto [ec] = co_await t->timer.async_wait(kAwait);
   if (ec) co_return;  // cancelled: the transfer finished
   t->timed_out = true;
@@ -111,61 +111,48 @@ std::string build_query(const detail::WireName& zone, uint16_t id) {
   return query;
 }
 
-struct Collector {
-  const AxfrOptions& o;
-  std::string zone;
-  uint16_t id = 0;
-  size_t soa_seen = 0;
-  size_t rrs = 0;
-  AxfrResult result;
-  std::map<std::pair<std::string, model::RecordType>, model::Record> rrsets;
+}  // namespace
 
-  common::Error protocol(std::string_view why) const {
-    return make_error(ErrorCode::kProtocol, fmt::format("zone transfer of {} from {}: {}", o.zone, o.server, why));
+AxfrReader::AxfrReader(const AxfrOptions& options, uint16_t id)
+    : o_(options), zone_(model::normalize_name(options.zone)), id_(id) {}
+
+common::Error AxfrReader::protocol(std::string_view why) const {
+  return make_error(ErrorCode::kProtocol, fmt::format("zone transfer of {} from {}: {}", o_.zone, o_.server, why));
+}
+
+common::Status AxfrReader::absorb(std::vector<uint8_t>& buf) {
+  ++result_.messages;
+  detail::PktPtr pkt(knot_pkt_new(buf.data(), buf.size(), nullptr));
+  if (!pkt) return make_error(ErrorCode::kInternal, "out of memory");
+  if (int ret = knot_pkt_parse(pkt.get(), 0); ret != KNOT_EOK) {
+    return protocol(fmt::format("malformed message ({})", detail::knot_error(ret)));
   }
-
-  bool done() const { return soa_seen >= 2; }
-
-  // Takes in one message of the transfer.
-  common::Status absorb(std::vector<uint8_t>& buf) {
-    ++result.messages;
-    detail::PktPtr pkt(knot_pkt_new(buf.data(), buf.size(), nullptr));
-    if (!pkt) return make_error(ErrorCode::kInternal, "out of memory");
-    if (int ret = knot_pkt_parse(pkt.get(), 0); ret != KNOT_EOK) {
-      return protocol(fmt::format("malformed message ({})", detail::knot_error(ret)));
-    }
-    if (knot_wire_get_id(pkt->wire) != id || !knot_wire_get_qr(pkt->wire)) return protocol("reply to another query");
-    if (uint16_t rc = knot_pkt_ext_rcode(pkt.get()); rc != KNOT_RCODE_NOERROR) return rcode_error(o, rc);
-    const knot_pktsection_t* answer = knot_pkt_section(pkt.get(), KNOT_ANSWER);
-    if (answer->count == 0) return protocol("a message without records");
-    for (uint16_t i = 0; i < answer->count && !done(); ++i) {
-      if (auto s = add(*knot_pkt_rr(answer, i)); !s.ok()) return s;
-    }
-    return {};
-  }
-
-  common::Status add(const knot_rrset_t& rr) {
+  if (knot_wire_get_id(pkt->wire) != id_ || !knot_wire_get_qr(pkt->wire)) return protocol("reply to another query");
+  if (uint16_t rc = knot_pkt_ext_rcode(pkt.get()); rc != KNOT_RCODE_NOERROR) return rcode_error(o_, rc);
+  const knot_pktsection_t* answer = knot_pkt_section(pkt.get(), KNOT_ANSWER);
+  if (answer->count == 0) return protocol("a message without records");
+  auto add = [this](const knot_rrset_t& rr) -> common::Status {
     std::string owner = detail::wire_to_name(rr.owner);
-    if (soa_seen == 0 && (rr.type != KNOT_RRTYPE_SOA || owner != zone)) {
+    if (soa_seen_ == 0 && (rr.type != KNOT_RRTYPE_SOA || owner != zone_)) {
       return protocol("the transfer does not start with the zone's SOA");
     }
-    if (rr.rclass != KNOT_CLASS_IN || !model::in_zone(owner, zone)) {
+    if (rr.rclass != KNOT_CLASS_IN || !model::in_zone(owner, zone_)) {
       return protocol(fmt::format("record {} is not in class IN of the zone", owner));
     }
-    if (rr.type == KNOT_RRTYPE_SOA && owner == zone) {
-      if (++soa_seen == 2) return {};  // the closing SOA ends the transfer
-      result.serial = knot_soa_serial(rr.rrs.rdata);
+    if (rr.type == KNOT_RRTYPE_SOA && owner == zone_) {
+      if (++soa_seen_ == 2) return {};  // the closing SOA ends the transfer
+      result_.serial = knot_soa_serial(rr.rrs.rdata);
     }
     knot_rdata_t* rd = rr.rrs.rdata;
     for (uint16_t j = 0; j < rr.rrs.count; ++j, rd = knot_rdataset_next(rd)) {
       auto text = detail::rdata_to_text(rr.type, rd->data, rd->len);
       if (!text.ok()) {
         if (text.error().code != ErrorCode::kInvalidArgument) return protocol(text.error().message);
-        ++result.skipped;
+        ++result_.skipped;
         continue;
       }
       auto type = static_cast<model::RecordType>(rr.type);
-      auto [it, inserted] = rrsets.try_emplace({owner, type});
+      auto [it, inserted] = rrsets_.try_emplace(model::RecordKey{owner, type, {}});
       model::Record& r = it->second;
       if (inserted) {
         r.name = owner;
@@ -174,35 +161,38 @@ struct Collector {
       }
       r.ttl = std::min(r.ttl, rr.ttl);
       if (std::find(r.values.begin(), r.values.end(), *text) == r.values.end()) r.values.push_back(*text);
-      if (++rrs > o.max_records) {
-        return make_error(ErrorCode::kTooLarge,
-                          fmt::format("zone transfer of {} from {} exceeds {} records", o.zone, o.server, o.max_records));
+      if (++rrs_ > o_.max_records) {
+        return make_error(ErrorCode::kTooLarge, fmt::format("zone transfer of {} from {} exceeds {} records", o_.zone,
+                                                            o_.server, o_.max_records));
       }
     }
     return {};
+  };
+  for (uint16_t i = 0; i < answer->count && !done(); ++i) {
+    if (auto s = add(*knot_pkt_rr(answer, i)); !s.ok()) return s;
   }
+  return {};
+}
 
-  AxfrResult finish() {
-    result.records.reserve(rrsets.size());
-    for (auto& [key, r] : rrsets) result.records.push_back(std::move(r));
-    if (result.skipped > 0) {
-      log::info("axfr: left out records of types ecssd does not model",
-                {{"zone", zone}, {"server", o.server}, {"count", result.skipped}});
-    }
-    return std::move(result);
+AxfrResult AxfrReader::finish() {
+  result_.records.reserve(rrsets_.size());
+  for (auto& [key, r] : rrsets_) result_.records.push_back(std::move(r));
+  if (result_.skipped > 0) {
+    log::info("axfr: left out records of types ecssd does not model",
+              {{"zone", zone_}, {"server", o_.server}, {"count", result_.skipped}});
   }
-};
+  return std::move(result_);
+}
 
-}  // namespace
-
-asio::awaitable<common::Result<AxfrResult>> axfr(AxfrOptions o) {
+common::Task<common::Result<AxfrResult>> axfr(AxfrOptions o) {
   auto listen = common::parse_listen(o.server);
   if (!listen.ok()) co_return listen.error();
   auto zone = detail::name_to_wire(o.zone, "zone");
   if (!zone.ok()) co_return zone.error();
   std::random_device entropy;
-  Collector c{o, model::normalize_name(o.zone), static_cast<uint16_t>(entropy())};
-  std::string query = build_query(*zone, c.id);
+  auto id = static_cast<uint16_t>(entropy());
+  AxfrReader c(o, id);
+  std::string query = build_query(*zone, id);
   if (query.empty()) co_return make_error(ErrorCode::kInternal, "cannot build the AXFR query");
 
   auto ex = co_await asio::this_coro::executor;

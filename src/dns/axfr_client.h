@@ -4,12 +4,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
-
 #include "common/result.h"
+#include "common/task.h"
 #include "model/record.h"
 
 namespace ecssd::dns {
@@ -35,6 +35,34 @@ struct AxfrResult {
   size_t messages = 0;
 };
 
+// The message half of axfr(), without sockets, so that what a server sends
+// can be tested and fuzzed on its own: takes in the transfer's messages one by
+// one (each without its TCP length prefix) until the closing SOA.
+class AxfrReader {
+ public:
+  // `options` must outlive the reader; `id` is the query's message id.
+  AxfrReader(const AxfrOptions& options, uint16_t id);
+  // Errors: as axfr() (kProtocol, kPermissionDenied, kNotFound, kUnavailable
+  // for the rcodes, kTooLarge over max_records). libknot parses the message
+  // in place, hence the mutable buffer.
+  common::Status absorb(std::vector<uint8_t>& message);
+  // The closing SOA has been read: the transfer is complete.
+  bool done() const { return soa_seen_ >= 2; }
+  // The records read (call once, when done()).
+  AxfrResult finish();
+
+ private:
+  common::Error protocol(std::string_view why) const;
+
+  const AxfrOptions& o_;
+  std::string zone_;  // normalized
+  uint16_t id_ = 0;
+  size_t soa_seen_ = 0;
+  size_t rrs_ = 0;
+  AxfrResult result_;
+  std::map<model::RecordKey, model::Record> rrsets_;  // sorted by name and type
+};
+
 // Transfers `options.zone` from `options.server` on the calling coroutine's
 // executor. Errors: kInvalidArgument (bad server address or zone);
 // kUnavailable, transient (cannot connect, connection lost, SERVFAIL);
@@ -43,6 +71,6 @@ struct AxfrResult {
 // responder, or a zone the server is not authoritative for); kNotFound
 // (NXDOMAIN); kTooLarge (over max_bytes/max_records);
 // kProtocol (a reply that is not a well-formed transfer of this zone).
-boost::asio::awaitable<common::Result<AxfrResult>> axfr(AxfrOptions options);
+common::Task<common::Result<AxfrResult>> axfr(AxfrOptions options);
 
 }  // namespace ecssd::dns

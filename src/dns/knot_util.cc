@@ -31,19 +31,52 @@ size_t name_length(const uint8_t* data, const uint8_t* end) {
   return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
+// True when text[i] is escaped in presentation form ("a\." ends in a label
+// "a."): an odd number of backslashes before it.
+bool escaped_at(std::string_view text, size_t i) {
+  size_t backslashes = 0;
+  while (backslashes < i && text[i - backslashes - 1] == '\\') ++backslashes;
+  return backslashes % 2 == 1;
+}
+
+// A name inside RDATA, where the root is meaningful (an SRV target of "."
+// says the service is not offered, an SOA may name no primary): "." is the
+// root, which name_to_wire refuses as a record name.
+common::Result<WireName> rdata_name_to_wire(std::string_view name, std::string_view what) {
+  if (name == ".") return WireName(1, '\0');
+  return name_to_wire(name, what);
+}
+
+std::string rdata_name(const knot_dname_t* name) {
+  std::string text = wire_to_name(name);
+  return text.empty() ? "." : text;
+}
+
 }  // namespace
 
+common::Error knot_failure(int code, std::string_view what) {
+  bool bound = code == KNOT_ESPACE || code == KNOT_ERANGE;
+  return make_error(bound ? ErrorCode::kInvalidArgument : ErrorCode::kInternal,
+                    fmt::format("{}: {}", what, knot_error(code)));
+}
+
 common::Result<WireName> name_to_wire(std::string_view name, std::string_view what) {
-  std::string text(name);
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  if (text.empty()) return make_error(ErrorCode::kInvalidArgument, fmt::format("{} is empty", what));
-  if (text.find("..") != std::string::npos || text.front() == '.') {
-    return make_error(ErrorCode::kInvalidArgument, fmt::format("{} \"{}\" has an empty label", what, name));
+  // libknot refuses empty labels inside a name, but would read "a.." as
+  // the absolute "a.", which does not read back.
+  if (model::has_empty_label(name)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("{} \"{}\" is not a valid DNS name (it has an empty label)", what, name));
   }
+  std::string text(name);
+  if (!text.empty() && text.back() == '.' && !escaped_at(text, text.size() - 1)) text.pop_back();
+  if (text.empty()) return make_error(ErrorCode::kInvalidArgument, fmt::format("{} is empty", what));
+  // libknot reads the escapes wire_to_name writes ("\.", "\\", "\DDD"), as
+  // has_empty_label does: a plain search for ".." would refuse "a\..b".
   uint8_t buf[KNOT_DNAME_MAXLEN];
   if (knot_dname_from_str(buf, text.c_str(), sizeof buf) == nullptr) {
     return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("{} \"{}\" is not a valid DNS name (labels of 1-63 octets, 255 in all)", what, name));
+                      fmt::format("{} \"{}\" is not a valid DNS name (labels of 1-63 octets, none empty, 255 in all)",
+                                  what, name));
   }
   knot_dname_to_lower(buf);
   return WireName(reinterpret_cast<const char*>(buf), knot_dname_size(buf));
@@ -73,7 +106,7 @@ common::Result<std::string> rdata_to_wire(model::RecordType type, std::string_vi
     }
     case RecordType::kCNAME:
     case RecordType::kNS: {
-      auto n = name_to_wire(value, fmt::format("{} target", model::to_string(type)));
+      auto n = rdata_name_to_wire(value, fmt::format("{} target", model::to_string(type)));
       if (!n.ok()) return n.error();
       return std::move(n).value();
     }
@@ -91,7 +124,8 @@ common::Result<std::string> rdata_to_wire(model::RecordType type, std::string_vi
     case RecordType::kSRV: {
       auto srv = model::parse_srv(value);
       if (!srv.ok()) return srv.error();
-      auto target = name_to_wire(srv->target, "SRV target");
+      // parse_srv normalizes the root to "".
+      auto target = rdata_name_to_wire(srv->target.empty() ? "." : srv->target, "SRV target");
       if (!target.ok()) return target.error();
       put_u16(out, srv->priority);
       put_u16(out, srv->weight);
@@ -106,9 +140,9 @@ common::Result<std::string> rdata_to_wire(model::RecordType type, std::string_vi
       if (!(in >> mname >> rname >> v[0] >> v[1] >> v[2] >> v[3] >> v[4])) {
         return make_error(ErrorCode::kInvalidArgument, fmt::format("bad SOA data \"{}\"", value));
       }
-      auto m = name_to_wire(mname, "SOA mname");
+      auto m = rdata_name_to_wire(mname, "SOA mname");
       if (!m.ok()) return m.error();
-      auto r = name_to_wire(rname, "SOA rname");
+      auto r = rdata_name_to_wire(rname, "SOA rname");
       if (!r.ok()) return r.error();
       out = *m + *r;
       for (auto x : v) {
@@ -136,7 +170,7 @@ common::Result<std::string> rdata_to_text(uint16_t type, const uint8_t* data, si
     case KNOT_RRTYPE_CNAME:
     case KNOT_RRTYPE_NS: {
       if (name_length(data, end) != len) return bad();
-      return wire_to_name(data);
+      return rdata_name(data);
     }
     case KNOT_RRTYPE_TXT: {
       std::vector<std::string> strings;
@@ -152,7 +186,7 @@ common::Result<std::string> rdata_to_text(uint16_t type, const uint8_t* data, si
     case KNOT_RRTYPE_SRV: {
       if (len < 7 || name_length(data + 6, end) != len - 6) return bad();
       model::Srv srv{knot_wire_read_u16(data), knot_wire_read_u16(data + 2), knot_wire_read_u16(data + 4),
-                     wire_to_name(data + 6)};
+                     wire_to_name(data + 6)};  // format_srv writes the root as "."
       return model::format_srv(srv);
     }
     case KNOT_RRTYPE_SOA: {
@@ -161,7 +195,7 @@ common::Result<std::string> rdata_to_text(uint16_t type, const uint8_t* data, si
       size_t r = name_length(data + m, end);
       if (r == 0 || m + r + 20 != len) return bad();
       const uint8_t* t = data + m + r;
-      return fmt::format("{} {} {} {} {} {} {}", wire_to_name(data), wire_to_name(data + m), knot_wire_read_u32(t),
+      return fmt::format("{} {} {} {} {} {} {}", rdata_name(data), rdata_name(data + m), knot_wire_read_u32(t),
                          knot_wire_read_u32(t + 4), knot_wire_read_u32(t + 8), knot_wire_read_u32(t + 12),
                          knot_wire_read_u32(t + 16));
     }

@@ -57,4 +57,9 @@ common::Result<std::string> rdata_to_text(uint16_t type, const uint8_t* data, si
 // libknot error code -> text.
 inline std::string knot_error(int code) { return knot_strerror(code); }
 
+// A libknot failure as an Error that keeps libknot's reason: "<what>: <reason>".
+// kInvalidArgument when a bound was hit (KNOT_ESPACE, KNOT_ERANGE: too many
+// values, too large), kInternal otherwise (KNOT_ENOMEM...).
+common::Error knot_failure(int code, std::string_view what);
+
 }  // namespace ecssd::dns::detail

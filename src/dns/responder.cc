@@ -3,35 +3,55 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <array>
-#include <atomic>
+#include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
-#include <mutex>
-#include <optional>
-#include <set>
-#include <thread>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
 #include "common/listen_address.h"
 #include "common/log.h"
-#include "dns/answer.h"
-#include "dns/zone.h"
+#include "dns/responder_impl.h"
+#include "model/names.h"
 
 namespace ecssd::dns {
+namespace {
+
+// The lower-case question name of a query, without the trailing dot; empty
+// when the question cannot be read (answer_into then says FORMERR).
+std::string question_name(std::span<const uint8_t> query) {
+  std::string name;
+  size_t at = 12;
+  while (at < query.size()) {
+    size_t len = query[at];
+    if (len == 0) return name;
+    if (len > 63 || at + 1 + len > query.size()) return {};
+    if (!name.empty()) name += '.';
+    for (size_t i = 0; i < len; ++i) name += static_cast<char>(std::tolower(query[at + 1 + i]));
+    at += 1 + len;
+  }
+  return {};
+}
+
+}  // namespace
+
+const ZoneSnapshot* detail::ZoneList::pick(std::span<const uint8_t> query) const {
+  if (all.empty()) return nullptr;
+  if (all.size() == 1) return all.front().get();
+  auto i = model::zone_for(question_name(query), names);
+  return all[i ? *i : 0].get();
+}
+
 namespace {
 
 namespace asio = boost::asio;
@@ -44,26 +64,6 @@ constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kUdpIn = 2048;               // larger datagrams are not DNS queries we answer
 constexpr size_t kUdpOut = kEdnsBufferSize;   // the most a UDP answer may take
 constexpr size_t kControl = 64;               // room for one IP_PKTINFO / IPV6_PKTINFO
-constexpr auto kLogInterval = std::chrono::seconds(1);
-
-// Per-worker counters on their own cache line; read by stats() from any thread.
-struct alignas(64) Counters {
-  std::atomic<uint64_t> queries{0}, dropped{0}, formerr{0}, nxdomain{0}, refused{0}, truncated{0}, transfers{0};
-
-  void count(const AnswerInfo& info) {
-    auto bump = [](std::atomic<uint64_t>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); };
-    bump(queries);
-    if (info.transfer) {
-      bump(transfers);
-      return;
-    }
-    if (info.size == 0) bump(dropped);
-    else if (info.rcode == rcode::kFormErr) bump(formerr);
-    else if (info.rcode == rcode::kNxDomain) bump(nxdomain);
-    else if (info.rcode == rcode::kRefused) bump(refused);
-    if (info.truncated) bump(truncated);
-  }
-};
 
 bool loopback_peer(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) {
@@ -78,101 +78,18 @@ bool loopback_peer(const sockaddr_storage& ss) {
   return false;
 }
 
-bool loopback_address(const asio::ip::address& a) {
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+// The peer's address for a log line (v4-mapped v6 addresses as v4).
+std::string peer_text(const sockaddr_storage& ss) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (ss.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto& a = reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&a)) ::inet_ntop(AF_INET, &a.s6_addr[12], buf, sizeof buf);
+    else ::inet_ntop(AF_INET6, &a, buf, sizeof buf);
   }
-  return a.is_loopback();
+  return buf;
 }
-
-// Logs malformed queries at most once a second per worker: a flood of bad
-// packets must not become a flood of log lines.
-class BadQueryLog {
- public:
-  void note(const common::TimeSource& time, const AnswerInfo& info, size_t query_size, std::string_view transport) {
-    if (info.transfer || (info.size != 0 && info.rcode != rcode::kFormErr)) return;
-    ++pending_;
-    auto now = time.steady_now();
-    if (now < next_) return;
-    next_ = now + kLogInterval;
-    log::warn("dns: malformed queries", {{"count", pending_},
-                                         {"last_size", query_size},
-                                         {"transport", transport},
-                                         {"action", info.size == 0 ? "dropped" : "FORMERR"}});
-    pending_ = 0;
-  }
-
- private:
-  common::SteadyTime next_{};
-  uint64_t pending_ = 0;
-};
-
-struct TcpSession {
-  explicit TcpSession(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
-  tcp::socket socket;
-  asio::steady_timer timer;
-  bool loopback = false;
-};
-
-}  // namespace
-
-struct Responder::Impl {
-  struct Worker {
-    std::unique_ptr<asio::io_context> own;  // null when serving on the caller's io_context
-    asio::io_context* ctx = nullptr;
-    std::optional<udp::socket> socket;
-    std::thread thread;
-    Counters counters;
-    std::shared_ptr<const ZoneSnapshot> snap;  // this worker's copy, refreshed per batch
-    uint64_t generation = ~uint64_t{0};
-    BadQueryLog bad;
-  };
-
-  Impl(asio::io_context& io_in, ResponderOptions o) : io(io_in), options(std::move(o)) {
-    time = options.time ? options.time : &common::RealTimeSource::instance();
-  }
-
-  asio::io_context& io;
-  ResponderOptions options;
-  const common::TimeSource* time = nullptr;
-  asio::ip::address address;
-  uint16_t bound_port = 0;
-  bool started = false;
-  bool stopped = false;
-
-  mutable std::mutex snapshot_mu;
-  std::shared_ptr<const ZoneSnapshot> snapshot;
-  std::atomic<uint64_t> generation{0};
-
-  std::vector<std::unique_ptr<Worker>> workers;
-  std::optional<tcp::acceptor> acceptor;
-  // TCP runs on workers[0]'s executor; these are touched from there only
-  // (and from stop() once that executor no longer runs).
-  std::set<std::shared_ptr<TcpSession>> sessions;
-  Counters tcp_counters;
-  std::atomic<uint64_t> tcp_connections{0}, tcp_rejected{0};
-  BadQueryLog tcp_bad;
-
-  std::shared_ptr<const ZoneSnapshot> current() const {
-    std::lock_guard lock(snapshot_mu);
-    return snapshot;
-  }
-
-  const ZoneSnapshot* refresh(Worker& w) {
-    if (generation.load(std::memory_order_acquire) != w.generation) {
-      std::lock_guard lock(snapshot_mu);
-      w.snap = snapshot;
-      w.generation = generation.load(std::memory_order_relaxed);
-    }
-    return w.snap.get();
-  }
-
-  common::Status bind(uint16_t port);
-  common::Status bind_udp(uint16_t port, bool& port_taken);
-  void serve_udp(Worker& w);
-};
-
-namespace {
 
 int setopt(int fd, int level, int name) {
   int one = 1;
@@ -237,7 +154,7 @@ struct UdpBatch {
   }
 };
 
-asio::awaitable<void> udp_loop(std::shared_ptr<Responder::Impl> self, Responder::Impl::Worker* w, bool pktinfo) {
+common::Task<void> udp_loop(std::shared_ptr<Responder::Impl> self, Responder::Impl::Worker* w, bool pktinfo) {
   UdpBatch batch(std::max(1u, self->options.udp_batch));
   const unsigned n = static_cast<unsigned>(batch.in.size());
   const int fd = w->socket->native_handle();
@@ -248,7 +165,7 @@ asio::awaitable<void> udp_loop(std::shared_ptr<Responder::Impl> self, Responder:
       for (unsigned i = 0; i < n; ++i) batch.arm(i, pktinfo);
       int got = ::recvmmsg(fd, batch.in_msgs.data(), n, MSG_DONTWAIT, nullptr);
       if (got <= 0) break;  // EAGAIN: drained (or the socket is closing)
-      const ZoneSnapshot* zone = self->refresh(*w);
+      const detail::ZoneList* zones = self->refresh(*w);
       unsigned replies = 0;
       for (unsigned i = 0; i < static_cast<unsigned>(got); ++i) {
         const msghdr& h = batch.in_msgs[i].msg_hdr;
@@ -256,10 +173,14 @@ asio::awaitable<void> udp_loop(std::shared_ptr<Responder::Impl> self, Responder:
         AnswerInfo info;
         if ((h.msg_flags & MSG_TRUNC) == 0) {
           QueryContext ctx{Transport::kUdp, loopback_peer(batch.addrs[i])};
-          info = answer_into(zone, {batch.in[i].data(), len}, ctx, {batch.out[i].data(), kUdpOut});
+          std::span<const uint8_t> query(batch.in[i].data(), len);
+          info = answer_into(zones ? zones->pick(query) : nullptr, query, ctx, {batch.out[i].data(), kUdpOut});
         }
         w->counters.count(info);
-        w->bad.note(*self->time, info, len, "udp");
+        if (detail::malformed(info)) {
+          detail::note_malformed(w->bad.get(), w->counters, self->metrics.malformed_udp, info, len, "udp",
+                                 peer_text(batch.addrs[i]));
+        }
         if (info.size == 0) continue;
         batch.out_iov[replies] = {batch.out[i].data(), info.size};
         msghdr& o = batch.out_msgs[replies].msg_hdr;
@@ -281,90 +202,43 @@ asio::awaitable<void> udp_loop(std::shared_ptr<Responder::Impl> self, Responder:
   }
 }
 
-asio::awaitable<void> tcp_watchdog(std::shared_ptr<TcpSession> s) {
-  while (s->socket.is_open()) {
-    co_await s->timer.async_wait(kAwait);
-    if (s->timer.expiry() <= asio::steady_timer::clock_type::now()) {
-      boost::system::error_code ignored;
-      s->socket.close(ignored);
-    }
-  }
-}
-
-asio::awaitable<bool> write_message(std::shared_ptr<TcpSession> s, const uint8_t* data, size_t size) {
-  uint8_t prefix[2] = {static_cast<uint8_t>(size >> 8), static_cast<uint8_t>(size & 0xff)};
-  std::array<asio::const_buffer, 2> bufs{asio::buffer(prefix), asio::buffer(data, size)};
-  auto [ec, n] = co_await asio::async_write(s->socket, bufs, kAwait);
-  co_return !ec;
-}
-
-asio::awaitable<void> tcp_serve(std::shared_ptr<Responder::Impl> self, std::shared_ptr<TcpSession> s) {
-  std::vector<uint8_t> in(kMaxMessageSize), out(kMaxMessageSize);
-  const auto idle = self->options.tcp_idle_timeout;
-  for (;;) {
-    s->timer.expires_after(idle);
-    uint8_t prefix[2];
-    auto [ec1, n1] = co_await asio::async_read(s->socket, asio::buffer(prefix), kAwait);
-    if (ec1) break;
-    size_t len = (size_t{prefix[0]} << 8) | prefix[1];
-    auto [ec2, n2] = co_await asio::async_read(s->socket, asio::buffer(in.data(), len), kAwait);
-    if (ec2) break;
-    auto zone = self->current();
-    std::span<const uint8_t> query(in.data(), len);
-    AnswerInfo info = answer_into(zone.get(), query, {Transport::kTcp, s->loopback}, out);
-    self->tcp_counters.count(info);
-    self->tcp_bad.note(*self->time, info, len, "tcp");
-    s->timer.expires_after(idle);
-    if (info.transfer) {
-      auto messages = transfer(*zone, query);
-      bool ok = !messages.empty();
-      for (const auto& m : messages) {
-        s->timer.expires_after(idle);
-        if (!(ok = co_await write_message(s, reinterpret_cast<const uint8_t*>(m.data()), m.size()))) break;
-      }
-      if (!ok) break;
-      log::debug("dns: zone transferred", {{"zone", zone->zone()}, {"serial", zone->serial()},
-                                          {"messages", messages.size()}});
-      continue;
-    }
-    if (info.size == 0) break;  // not a query we answer: RFC 7766 lets us close
-    if (!co_await write_message(s, out.data(), info.size)) break;
-  }
-  boost::system::error_code ignored;
-  s->socket.close(ignored);
-  s->timer.cancel();
-  self->sessions.erase(s);
-}
-
-asio::awaitable<void> tcp_accept(std::shared_ptr<Responder::Impl> self) {
-  auto executor = co_await asio::this_coro::executor;
-  for (;;) {
-    auto [ec, socket] = co_await self->acceptor->async_accept(kAwait);
-    if (ec) {
-      if (!self->acceptor->is_open()) co_return;
-      log::warn("dns: accepting a TCP connection failed", {{"error", ec.message()}});
-      asio::steady_timer pause(executor, std::chrono::milliseconds(100));  // e.g. out of descriptors
-      co_await pause.async_wait(kAwait);
-      continue;
-    }
-    if (self->sessions.size() >= self->options.max_tcp_connections) {
-      self->tcp_rejected.fetch_add(1, std::memory_order_relaxed);
-      boost::system::error_code ignored;
-      socket.close(ignored);
-      continue;
-    }
-    self->tcp_connections.fetch_add(1, std::memory_order_relaxed);
-    boost::system::error_code pec;
-    auto peer = socket.remote_endpoint(pec);
-    auto session = std::make_shared<TcpSession>(std::move(socket));
-    session->loopback = !pec && loopback_address(peer.address());
-    self->sessions.insert(session);
-    asio::co_spawn(executor, tcp_serve(self, session), asio::detached);
-    asio::co_spawn(executor, tcp_watchdog(session), asio::detached);
-  }
-}
-
 }  // namespace
+
+namespace detail {
+
+void note_malformed(common::LogLimiter* limiter, Counters& counters, common::Counter* metric, const AnswerInfo& info,
+                    size_t query_size, std::string_view transport, std::string_view peer) {
+  if (metric) metric->inc();
+  if (limiter == nullptr) return;
+  bool written = limiter->note(peer, spdlog::level::warn, "dns: malformed query",
+                              {{"transport", transport},
+                               {"size", query_size},
+                               {"action", info.size == 0 ? "dropped" : "FORMERR"}});
+  bump(written ? counters.malformed_logged : counters.malformed_suppressed);
+}
+
+}  // namespace detail
+
+void Responder::Impl::make_limiters() {
+  auto limiter = [this](asio::io_context& ctx, std::string what) {
+    return std::make_unique<common::LogLimiter>(*time, ctx.get_executor(), std::move(what));
+  };
+  for (auto& w : workers) w->bad = limiter(*w->ctx, "malformed DNS queries");
+  asio::io_context& tcp_ctx = *workers.front()->ctx;
+  tcp_bad = limiter(tcp_ctx, "malformed DNS queries over TCP");
+  tcp_refusals = limiter(tcp_ctx, "TCP connections closed at the connection limit");
+  common::LogLimiter::Options by_error;
+  by_error.source_field = "error";
+  accept_errors = std::make_unique<common::LogLimiter>(*time, tcp_ctx.get_executor(), "failed TCP accepts", by_error);
+}
+
+// Limiters write their pending counts and must go before their io_contexts.
+void Responder::Impl::drop_limiters() {
+  for (auto& w : workers) w->bad.reset();
+  tcp_bad.reset();
+  tcp_refusals.reset();
+  accept_errors.reset();
+}
 
 common::Status Responder::Impl::bind_udp(uint16_t port, bool& port_taken) {
   port_taken = false;
@@ -438,6 +312,13 @@ Responder::~Responder() { stop(); }
 common::Status Responder::start() {
   Impl& z = *impl_;
   if (z.started) return make_error(ErrorCode::kInternal, "responder already started");
+  if (z.time == nullptr) return make_error(ErrorCode::kInvalidArgument, "the responder needs a time system");
+  if (z.options.max_tcp_connections == 0) {
+    return make_error(ErrorCode::kInvalidArgument, "the responder must allow at least one TCP connection");
+  }
+  if (z.options.tcp_idle_timeout.count() <= 0) {
+    return make_error(ErrorCode::kInvalidArgument, "the responder's TCP idle timeout must be positive");
+  }
   auto listen = common::parse_listen(z.options.listen);
   if (!listen.ok()) return listen.error();
   if (z.options.threads > 64) return make_error(ErrorCode::kInvalidArgument, "at most 64 responder threads");
@@ -459,17 +340,34 @@ common::Status Responder::start() {
     return s;
   }
   z.started = true;
+  z.make_limiters();
+  if (z.options.metrics) {
+    const common::Scope& m = *z.options.metrics;
+    const std::string malformed_help = "DNS queries dropped or answered FORMERR (logged at a limited rate)";
+    z.metrics = {
+        .tcp_open = &m.gauge("ecssd_dns_tcp_connections", "Open TCP connections of the DNS responder"),
+        .tcp_refused = &m.counter("ecssd_dns_tcp_refused_total",
+                                  "TCP connections closed at once: the responder had its most open"),
+        .tcp_idle_closed = &m.counter("ecssd_dns_tcp_idle_closed_total",
+                                      "TCP connections closed after the idle timeout"),
+        .malformed_udp = &m.counter("ecssd_dns_malformed_queries_total", malformed_help, {{"transport", "udp"}}),
+        .malformed_tcp = &m.counter("ecssd_dns_malformed_queries_total", malformed_help, {{"transport", "tcp"}}),
+    };
+  }
   bool pktinfo = z.address.is_unspecified();
   // The coroutines share ownership of the state, so that with threads == 0
   // they may finish on the caller's io_context after the Responder is gone.
-  asio::co_spawn(*z.workers.front()->ctx, tcp_accept(impl_), asio::detached);
+  asio::co_spawn(*z.workers.front()->ctx, detail::tcp_accept(impl_), asio::detached);
   for (auto& w : z.workers) asio::co_spawn(*w->ctx, udp_loop(impl_, w.get(), pktinfo), asio::detached);
   if (z.options.threads > 0) {
     for (auto& w : z.workers) {
       w->thread = std::thread([ctx = w->ctx] { ctx->run(); });
     }
   }
-  log::info("dns: responder listening", {{"address", endpoint()}, {"threads", z.options.threads}});
+  log::info("dns: responder listening", {{"address", endpoint()},
+                                         {"threads", z.options.threads},
+                                         {"tcp_max_connections", z.options.max_tcp_connections},
+                                         {"tcp_idle_timeout_ms", z.options.tcp_idle_timeout.count()}});
   return {};
 }
 
@@ -487,11 +385,12 @@ void Responder::stop() {
   if (z.acceptor) z.acceptor->close(ignored);
   for (auto& s : z.sessions) {
     s->socket.close(ignored);
-    s->timer.cancel();
+    s->idle->cancel();
   }
   for (auto& w : z.workers) {
     if (w->socket) w->socket->close(ignored);
   }
+  z.drop_limiters();  // writes their pending counts; their timers end
   if (z.options.threads > 0) {
     // Pending coroutine frames belong to the workers' io_contexts: destroying
     // those runs no handler, it only frees them.
@@ -507,11 +406,22 @@ void Responder::stop() {
 
 void Responder::publish(std::shared_ptr<const ZoneSnapshot> snapshot) {
   Impl& z = *impl_;
-  std::shared_ptr<const ZoneSnapshot> old;
+  std::shared_ptr<const detail::ZoneList> old;
   {
     std::lock_guard lock(z.snapshot_mu);
-    old = std::move(z.snapshot);
-    z.snapshot = std::move(snapshot);
+    old = z.snapshot;
+    std::shared_ptr<detail::ZoneList> next;
+    if (snapshot) {
+      next = std::make_shared<detail::ZoneList>(old ? *old : detail::ZoneList{});
+      auto at = std::find(next->names.begin(), next->names.end(), snapshot->zone());
+      if (at == next->names.end()) {
+        next->names.push_back(snapshot->zone());
+        next->all.push_back(std::move(snapshot));
+      } else {
+        next->all[static_cast<size_t>(at - next->names.begin())] = std::move(snapshot);
+      }
+    }
+    z.snapshot = std::move(next);
     z.generation.fetch_add(1, std::memory_order_release);
   }
   // Each worker drops its copy of the old snapshot now rather than at its
@@ -524,7 +434,10 @@ void Responder::publish(std::shared_ptr<const ZoneSnapshot> snapshot) {
   // `old` is released here, outside the lock, unless a worker still holds it.
 }
 
-std::shared_ptr<const ZoneSnapshot> Responder::snapshot() const { return impl_->current(); }
+std::shared_ptr<const ZoneSnapshot> Responder::snapshot() const {
+  auto zones = impl_->current();
+  return zones && !zones->all.empty() ? zones->all.front() : nullptr;
+}
 
 uint16_t Responder::port() const { return impl_->bound_port; }
 
@@ -535,7 +448,7 @@ std::string Responder::endpoint() const {
 ResponderStats Responder::stats() const {
   const Impl& z = *impl_;
   ResponderStats s;
-  auto add = [&s](const Counters& c, uint64_t& queries) {
+  auto add = [&s](const detail::Counters& c, uint64_t& queries) {
     queries += c.queries.load(std::memory_order_relaxed);
     s.dropped += c.dropped.load(std::memory_order_relaxed);
     s.formerr += c.formerr.load(std::memory_order_relaxed);
@@ -543,11 +456,15 @@ ResponderStats Responder::stats() const {
     s.refused += c.refused.load(std::memory_order_relaxed);
     s.truncated += c.truncated.load(std::memory_order_relaxed);
     s.transfers += c.transfers.load(std::memory_order_relaxed);
+    s.malformed_logged += c.malformed_logged.load(std::memory_order_relaxed);
+    s.malformed_suppressed += c.malformed_suppressed.load(std::memory_order_relaxed);
   };
   for (const auto& w : z.workers) add(w->counters, s.udp_queries);
   add(z.tcp_counters, s.tcp_queries);
   s.tcp_connections = z.tcp_connections.load(std::memory_order_relaxed);
   s.tcp_rejected = z.tcp_rejected.load(std::memory_order_relaxed);
+  s.tcp_idle_closed = z.tcp_idle_closed.load(std::memory_order_relaxed);
+  s.tcp_open = z.tcp_open.load(std::memory_order_relaxed);
   return s;
 }
 

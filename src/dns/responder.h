@@ -10,16 +10,26 @@
 // publish() swaps the snapshot atomically from any thread: workers pick up
 // the new one before their next batch (and are told to drop the old one at
 // once); the old one is freed by whichever thread drops it last.
+//
+// Bounded under abuse: at most max_tcp_connections TCP connections (more are
+// closed at once), each closed when no complete query arrives, or no answer
+// leaves, within tcp_idle_timeout; a connection holds its buffers only once
+// it has sent a query. Malformed queries are logged through a LogLimiter per
+// thread (common/log_limiter.h): the first from a peer in full, then one
+// count line a minute. No recursion: names outside the zone are REFUSED;
+// AXFR/IXFR only to loopback peers (dns/answer.h).
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
 
-#include "common/clock.h"
 #include "common/listen_address.h"
+#include "common/metrics.h"
 #include "common/result.h"
+#include "common/time_system.h"
 
 namespace ecssd::dns {
 
@@ -32,12 +42,18 @@ struct ResponderOptions {
   unsigned threads = 1;
   // Datagrams read and written per system call.
   unsigned udp_batch = 32;
-  // Concurrent TCP connections; more are closed at once.
+  // Concurrent TCP connections (at least 1); more are closed at once.
   size_t max_tcp_connections = 128;
-  // A TCP connection with no complete query for this long is closed (RFC 7766 6.2.3).
+  // A TCP connection with no complete query for this long, or whose answer
+  // is not read for this long, is closed (RFC 7766 6.2.3). Positive.
   std::chrono::milliseconds tcp_idle_timeout{10'000};
-  // For rate-limiting the log lines about malformed queries; null = real time.
-  const common::TimeSource* time = nullptr;
+  // Required: the timers of the idle deadlines and of the log limiters (on
+  // each worker's executor) and the clock behind them; must outlive the
+  // responder. A SimulatedTimeSystem only with threads == 0.
+  common::TimeSystem* time = nullptr;
+  // When set: ecssd_dns_tcp_connections, ecssd_dns_tcp_refused_total,
+  // ecssd_dns_tcp_idle_closed_total, ecssd_dns_malformed_queries_total.
+  std::optional<common::Scope> metrics;
 };
 
 // Counters since start(), summed over the workers.
@@ -50,8 +66,12 @@ struct ResponderStats {
   uint64_t refused = 0;
   uint64_t truncated = 0;   // UDP answers sent with TC
   uint64_t transfers = 0;   // AXFR/IXFR served
-  uint64_t tcp_connections = 0;
-  uint64_t tcp_rejected = 0;  // over max_tcp_connections
+  uint64_t tcp_connections = 0;  // accepted
+  uint64_t tcp_rejected = 0;     // over max_tcp_connections
+  uint64_t tcp_idle_closed = 0;  // closed by tcp_idle_timeout
+  uint64_t tcp_open = 0;         // open now
+  uint64_t malformed_logged = 0;     // malformed queries written to the log in full
+  uint64_t malformed_suppressed = 0; // ... and only counted (see LogLimiter)
 };
 
 
@@ -64,7 +84,8 @@ class Responder {
 
   // Binds UDP and TCP on options.listen and starts serving. Until the first
   // publish(), well-formed queries get SERVFAIL. Errors: kInvalidArgument for
-  // a bad listen address or options; kUnavailable (not transient) naming the
+  // a bad listen address or options (no time system, no connection allowed,
+  // a zero idle timeout); kUnavailable (not transient) naming the
   // address and protocol when a socket cannot be bound (port taken,
   // permission denied). Calling start() twice is kInternal.
   common::Status start();
@@ -74,11 +95,14 @@ class Responder {
   // running); the closed coroutines finish the next time it runs.
   void stop();
 
-  // Serves `snapshot` from now on (null: back to SERVFAIL). Any thread; never
-  // blocks on queries in flight.
+  // Serves `snapshot` from now on in place of the one of the same zone; a
+  // snapshot of another zone is served beside it (several --zone: a query
+  // goes to the zone with the longest matching suffix of its name, one
+  // outside them all to the first published, which refuses it). Null: back to
+  // SERVFAIL for every zone. Any thread; never blocks on queries in flight.
   void publish(std::shared_ptr<const ZoneSnapshot> snapshot);
 
-  // The current snapshot (for `ecssd records`-style introspection and tests).
+  // The first zone's current snapshot (for introspection and tests).
   std::shared_ptr<const ZoneSnapshot> snapshot() const;
 
   // The bound port (after start()), e.g. when listen asked for port 0.

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "dns/zone_impl.h"
+#include "dns/zone_records.h"
+#include "dns/zone_render.h"
 #include "model/names.h"
 
 namespace ecssd::dns {
@@ -18,111 +20,17 @@ using common::make_error;
 using detail::RrsetPtr;
 using detail::WireName;
 using Impl = ZoneSnapshot::Impl;
+using detail::make_rrset;
+using detail::parse_record;
+using detail::ParsedRecord;
+using detail::put_u16;
+using detail::put_u32;
+using detail::Renderer;
+using detail::SoaNames;
+using detail::soa_names;
+using detail::type_name;
 
 constexpr size_t kMaxChain = 8;  // CNAME hops followed inside the zone
-// Every template must leave room for the header, the question and our OPT RR.
-constexpr uint16_t kRenderMax = KNOT_WIRE_MAX_PKTSIZE - 11;
-
-struct ParsedRecord {
-  WireName owner;
-  uint16_t type = 0;
-  std::vector<std::string> rdatas;
-};
-
-common::Result<ParsedRecord> parse_record(const model::Record& r, std::string_view zone) {
-  auto fail = [&](std::string_view why) {
-    return make_error(ErrorCode::kInvalidArgument, fmt::format("record {}: {}", model::describe(r), why));
-  };
-  if (!model::in_zone(r.name, zone)) return fail(fmt::format("outside the zone {}", zone));
-  auto owner = detail::name_to_wire(r.name, "name");
-  if (!owner.ok()) return fail(owner.error().message);
-  switch (r.type) {
-    case model::RecordType::kA:
-    case model::RecordType::kAAAA:
-    case model::RecordType::kCNAME:
-    case model::RecordType::kTXT:
-    case model::RecordType::kSRV:
-      break;
-    case model::RecordType::kSOA:
-    case model::RecordType::kNS:
-      return fail("the zone's SOA and NS records are generated from its options, not published");
-  }
-  if (r.type == model::RecordType::kCNAME && model::names_equal(r.name, zone)) {
-    return fail("a CNAME cannot be at the zone apex");
-  }
-  if (r.values.empty()) return fail("no values");
-  if (r.type == model::RecordType::kCNAME && r.values.size() != 1) {
-    return fail("a CNAME record has exactly one value");
-  }
-  ParsedRecord p;
-  p.owner = std::move(owner).value();
-  p.type = static_cast<uint16_t>(r.type);
-  for (const auto& v : r.values) {
-    auto w = detail::rdata_to_wire(r.type, v);
-    if (!w.ok()) return fail(w.error().message);
-    p.rdatas.push_back(std::move(w).value());
-  }
-  return p;
-}
-
-// "hostmaster@example.com" -> "hostmaster.example.com" (dots in the local part escaped).
-std::string mailbox_to_name(std::string_view mailbox) {
-  auto at = mailbox.find('@');
-  if (at == std::string_view::npos) return std::string(mailbox);
-  std::string out;
-  for (char c : mailbox.substr(0, at)) {
-    if (c == '.') out += '\\';
-    out += c;
-  }
-  out += '.';
-  out += mailbox.substr(at + 1);
-  return out;
-}
-
-struct SoaNames {
-  std::string zone;
-  WireName apex, mname, rname;
-};
-
-common::Result<SoaNames> soa_names(const ZoneOptions& o) {
-  SoaNames n;
-  n.zone = model::normalize_name(o.zone);
-  if (auto s = model::validate_zone(n.zone); !s.ok()) {
-    return make_error(ErrorCode::kInvalidArgument, fmt::format("zone \"{}\": {}", o.zone, s.error().message));
-  }
-  auto apex = detail::name_to_wire(n.zone, "zone");
-  if (!apex.ok()) return apex.error();
-  auto mname = detail::name_to_wire(o.ns_name.empty() ? "ns." + n.zone : o.ns_name, "name server name");
-  if (!mname.ok()) return mname.error();
-  auto rname = detail::name_to_wire(o.hostmaster.empty() ? "hostmaster." + n.zone : mailbox_to_name(o.hostmaster),
-                                    "hostmaster");
-  if (!rname.ok()) return rname.error();
-  n.apex = std::move(apex).value();
-  n.mname = std::move(mname).value();
-  n.rname = std::move(rname).value();
-  return n;
-}
-
-void put_u16(std::string& out, uint16_t v) {
-  out += static_cast<char>(v >> 8);
-  out += static_cast<char>(v & 0xff);
-}
-void put_u32(std::string& out, uint32_t v) {
-  put_u16(out, static_cast<uint16_t>(v >> 16));
-  put_u16(out, static_cast<uint16_t>(v & 0xffff));
-}
-
-RrsetPtr make_rrset(const WireName& owner, uint16_t type, uint32_t ttl, const std::vector<std::string>& rdatas) {
-  RrsetPtr rr(knot_rrset_new(detail::as_dname(owner), type, KNOT_CLASS_IN, ttl, nullptr));
-  if (!rr) throw std::bad_alloc();
-  for (const auto& d : rdatas) {
-    // libknot keeps the set sorted and skips duplicates: identical values are served once.
-    int ret = knot_rrset_add_rdata(rr.get(), reinterpret_cast<const uint8_t*>(d.data()),
-                                   static_cast<uint16_t>(d.size()), nullptr);
-    if (ret != KNOT_EOK) throw std::bad_alloc();
-  }
-  return rr;
-}
 
 struct CnameTarget {
   WireName target;
@@ -137,60 +45,6 @@ struct NodeBuild {
   std::vector<CnameTarget> cnames;    // distinct served targets, sorted
   std::map<uint16_t, RrsetPtr> rrsets;
   std::vector<RrsetPtr> cname_rrs;    // one per variant
-};
-
-// Renders one response body with libknot and appends it to the snapshot.
-class Renderer {
- public:
-  Renderer(const WireName& qname, uint16_t qtype) : pkt_(knot_pkt_new(nullptr, kRenderMax, nullptr)) {
-    if (!pkt_) throw std::bad_alloc();
-    int ret = knot_pkt_put_question(pkt_.get(), detail::as_dname(qname), KNOT_CLASS_IN, qtype);
-    if (ret != KNOT_EOK) throw std::runtime_error("cannot render question: " + detail::knot_error(ret));
-    question_end_ = pkt_->size;
-  }
-
-  // Appends rr to `section` (sections must come in order). Errors: kInvalidArgument when the answer outgrows a message.
-  common::Status put(knot_section_t section, const knot_rrset_t* rr, uint16_t owner_hint) {
-    if (section != current_) {
-      if (section == KNOT_ADDITIONAL) essential_ = pkt_->size;
-      int ret = knot_pkt_begin(pkt_.get(), section);
-      if (ret != KNOT_EOK) return make_error(ErrorCode::kInternal, "render: " + detail::knot_error(ret));
-      current_ = section;
-    }
-    int ret = knot_pkt_put(pkt_.get(), owner_hint, rr, KNOT_PF_NOTRUNC);
-    if (ret != KNOT_EOK) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        fmt::format("the answer for {} does not fit in one DNS message ({})",
-                                    detail::wire_to_name(rr->owner), detail::knot_error(ret)));
-    }
-    return {};
-  }
-
-  // Compression hint pointing at the first name in the RDATA of the last RR put.
-  uint16_t last_rdata_hint() const {
-    if (pkt_->rrset_count == 0) return KNOT_COMPR_HINT_NONE;
-    return knot_compr_hint(&pkt_->rr_info[pkt_->rrset_count - 1], KNOT_COMPR_HINT_RDATA);
-  }
-
-  uint32_t finish(Impl& z, uint8_t rcode) {
-    Impl::Template t;
-    t.offset = static_cast<uint32_t>(z.arena.size());
-    t.size = static_cast<uint16_t>(pkt_->size - question_end_);
-    t.essential = static_cast<uint16_t>((current_ == KNOT_ADDITIONAL ? essential_ : pkt_->size) - question_end_);
-    t.an = knot_wire_get_ancount(pkt_->wire);
-    t.ns = knot_wire_get_nscount(pkt_->wire);
-    t.ar = knot_wire_get_arcount(pkt_->wire);
-    t.rcode = rcode;
-    z.arena.append(reinterpret_cast<const char*>(pkt_->wire + question_end_), t.size);
-    z.templates.push_back(t);
-    return static_cast<uint32_t>(z.templates.size() - 1);
-  }
-
- private:
-  detail::PktPtr pkt_;
-  size_t question_end_ = 0;
-  size_t essential_ = 0;
-  knot_section_t current_ = KNOT_ANSWER;
 };
 
 class Builder {
@@ -221,7 +75,9 @@ class Builder {
     add_apex();
     if (auto s = settle_nodes(); !s.ok()) return s.error();
     auto neg_ttl = std::min(options_.soa_ttl, options_.negative_ttl);
-    negative_soa_ = make_rrset(names_.apex, KNOT_RRTYPE_SOA, neg_ttl, {soa_rdata()});
+    auto negative_soa = make_rrset(names_.apex, KNOT_RRTYPE_SOA, neg_ttl, {soa_rdata()});
+    if (!negative_soa.ok()) return negative_soa.error();
+    negative_soa_ = std::move(negative_soa).value();
     z_->negative_soa = uncompressed(*negative_soa_);
     for (auto& [owner, n] : nodes_) {
       if (auto s = render_node(n); !s.ok()) return s.error();
@@ -231,7 +87,7 @@ class Builder {
     while (slots < 2 * z_->nodes.size()) slots *= 2;
     z_->slots.resize(slots);
     for (uint32_t i = 0; i < z_->nodes.size(); ++i) z_->insert(i);
-    collect_transfer();
+    if (auto s = collect_transfer(); !s.ok()) return s.error();
     z_->arena.shrink_to_fit();
     z_->templates.shrink_to_fit();
     z_->entries.shrink_to_fit();
@@ -274,21 +130,21 @@ class Builder {
         return make_error(ErrorCode::kInvalidArgument,
                           fmt::format("{} has a CNAME and {} records: a CNAME cannot share its name with other data",
                                       detail::wire_to_name(detail::as_dname(owner)),
-                                      knot_rrtype_to_string_or_number(n.data.begin()->first)));
+                                      type_name(n.data.begin()->first)));
       }
       settle_cnames(n);
       for (const auto& [type, d] : n.data) {
-        n.rrsets.emplace(type, make_rrset(owner, type, d.first, d.second));
+        auto rr = make_rrset(owner, type, d.first, d.second);
+        if (!rr.ok()) return rr.error();
+        n.rrsets.emplace(type, std::move(rr).value());
       }
-      for (const auto& c : n.cnames) n.cname_rrs.push_back(make_rrset(owner, KNOT_RRTYPE_CNAME, c.ttl, {c.target}));
+      for (const auto& c : n.cnames) {
+        auto rr = make_rrset(owner, KNOT_RRTYPE_CNAME, c.ttl, {c.target});
+        if (!rr.ok()) return rr.error();
+        n.cname_rrs.push_back(std::move(rr).value());
+      }
     }
     return {};
-  }
-
-  static std::string knot_rrtype_to_string_or_number(uint16_t type) {
-    char buf[32];
-    if (knot_rrtype_to_string(type, buf, sizeof buf) < 0) return std::to_string(type);
-    return buf;
   }
 
   // Weight-0 records are left out unless every record has weight 0 (as Route 53 does).
@@ -344,7 +200,9 @@ class Builder {
   // The answer to QTYPE `qtype` at a CNAME node, variant v: the CNAME, then the
   // chain followed inside the zone (as authoritative servers do, RFC 1034 4.3.2).
   common::Result<uint32_t> render_chain(const NodeBuild& n, size_t v, uint16_t qtype) {
-    Renderer r(n.owner, qtype);
+    auto opened = Renderer::open(n.owner, qtype);
+    if (!opened.ok()) return opened.error();
+    Renderer& r = *opened;
     if (auto s = r.put(KNOT_ANSWER, n.cname_rrs[v].get(), KNOT_COMPR_HINT_QNAME); !s.ok()) return s.error();
     uint8_t rcode = KNOT_RCODE_NOERROR;
     WireName cur = n.cnames[v].target;
@@ -406,9 +264,10 @@ class Builder {
       if (k > 1) node.rotor = static_cast<uint32_t>(z.rotor_count++);
       uint32_t first = static_cast<uint32_t>(z.templates.size());
       for (size_t v = 0; v < k; ++v) {
-        Renderer r(n.owner, KNOT_RRTYPE_CNAME);
-        if (auto s = r.put(KNOT_ANSWER, n.cname_rrs[v].get(), KNOT_COMPR_HINT_QNAME); !s.ok()) return s;
-        r.finish(z, KNOT_RCODE_NOERROR);
+        auto r = Renderer::open(n.owner, KNOT_RRTYPE_CNAME);
+        if (!r.ok()) return r.error();
+        if (auto s = r->put(KNOT_ANSWER, n.cname_rrs[v].get(), KNOT_COMPR_HINT_QNAME); !s.ok()) return s;
+        r->finish(z, KNOT_RCODE_NOERROR);
       }
       z.entries.push_back({KNOT_RRTYPE_CNAME, first});
       z.entries.push_back({KNOT_RRTYPE_ANY, first});
@@ -425,24 +284,27 @@ class Builder {
       }
     } else {
       for (const auto& [type, rr] : n.rrsets) {
-        Renderer r(n.owner, type);
-        if (auto s = r.put(KNOT_ANSWER, rr.get(), KNOT_COMPR_HINT_QNAME); !s.ok()) return s;
-        if (auto s = put_additional(r, type, *rr); !s.ok()) return s;
-        z.entries.push_back({type, r.finish(z, KNOT_RCODE_NOERROR)});
+        auto r = Renderer::open(n.owner, type);
+        if (!r.ok()) return r.error();
+        if (auto s = r->put(KNOT_ANSWER, rr.get(), KNOT_COMPR_HINT_QNAME); !s.ok()) return s;
+        if (auto s = put_additional(*r, type, *rr); !s.ok()) return s;
+        z.entries.push_back({type, r->finish(z, KNOT_RCODE_NOERROR)});
       }
       if (n.rrsets.size() == 1 && n.rrsets.begin()->first != KNOT_RRTYPE_NS &&
           n.rrsets.begin()->first != KNOT_RRTYPE_SRV) {
         z.entries.push_back({KNOT_RRTYPE_ANY, z.entries.back().first});  // same bytes: share them
       } else if (!n.rrsets.empty()) {
-        Renderer r(n.owner, KNOT_RRTYPE_ANY);
+        auto r = Renderer::open(n.owner, KNOT_RRTYPE_ANY);
+        if (!r.ok()) return r.error();
         for (const auto& [type, rr] : n.rrsets) {
-          if (auto s = r.put(KNOT_ANSWER, rr.get(), KNOT_COMPR_HINT_QNAME); !s.ok()) return s;
+          if (auto s = r->put(KNOT_ANSWER, rr.get(), KNOT_COMPR_HINT_QNAME); !s.ok()) return s;
         }
-        z.entries.push_back({KNOT_RRTYPE_ANY, r.finish(z, KNOT_RCODE_NOERROR)});
+        z.entries.push_back({KNOT_RRTYPE_ANY, r->finish(z, KNOT_RCODE_NOERROR)});
       }
-      Renderer r(n.owner, 0);  // NODATA (RFC 2308 section 2.2): the SOA in the authority section
-      if (auto s = r.put(KNOT_AUTHORITY, negative_soa_.get(), KNOT_COMPR_HINT_NONE); !s.ok()) return s;
-      node.fallback = r.finish(z, KNOT_RCODE_NOERROR);
+      auto r = Renderer::open(n.owner, 0);  // NODATA (RFC 2308 section 2.2): the SOA in the authority section
+      if (!r.ok()) return r.error();
+      if (auto s = r->put(KNOT_AUTHORITY, negative_soa_.get(), KNOT_COMPR_HINT_NONE); !s.ok()) return s;
+      node.fallback = r->finish(z, KNOT_RCODE_NOERROR);
     }
     node.entries_count = static_cast<uint16_t>(z.entries.size() - node.entries_begin);
     node.key = static_cast<uint32_t>(z.arena.size());
@@ -454,7 +316,7 @@ class Builder {
 
   // SOA first, the apex NS next, then every other RRset in name order; the
   // CNAME variants of a name are listed together so that a transfer shows them all.
-  void collect_transfer() {
+  common::Status collect_transfer() {
     auto& out = z_->transfer;
     NodeBuild& apex = nodes_.at(names_.apex);
     out.push_back(std::move(apex.rrsets.at(KNOT_RRTYPE_SOA)));
@@ -470,10 +332,13 @@ class Builder {
           targets.push_back(c.target);
           ttl = std::min(ttl, c.ttl);
         }
-        out.push_back(make_rrset(owner, KNOT_RRTYPE_CNAME, ttl, targets));
+        auto rr = make_rrset(owner, KNOT_RRTYPE_CNAME, ttl, targets);
+        if (!rr.ok()) return rr.error();
+        out.push_back(std::move(rr).value());
       }
     }
     for (const auto& rr : out) z_->rr_count += rr->rrs.count;
+    return {};
   }
 
   SoaNames names_;
@@ -565,7 +430,8 @@ common::Result<std::shared_ptr<const ZoneSnapshot>> build_zone(const ZoneOptions
     }
     return b.build();
   } catch (const std::exception& e) {
-    // libknot reports allocation failures and impossible renders; keep them values.
+    // libknot's failures are values already; what is left is a std container
+    // running out of memory: keep it a value too.
     return make_error(ErrorCode::kInternal, fmt::format("building the zone snapshot failed: {}", e.what()));
   }
 }

@@ -83,7 +83,9 @@ class ZoneSnapshot {
 // one per distinct target, weight-0 records left out unless all are 0).
 // Errors: kInvalidArgument for bad options, a record check_record refuses
 // (outside the zone, bad value...), a CNAME sharing its name with other data,
-// or an answer that cannot fit in 65535 octets; the message names the record.
+// an RRset of more values than libknot holds (65535), or an answer that cannot
+// fit in 65535 octets; the message names the record. kInternal when libknot
+// fails otherwise (out of memory), with libknot's reason.
 common::Result<std::shared_ptr<const ZoneSnapshot>> build_zone(const ZoneOptions& options,
                                                                const std::vector<model::Record>& records,
                                                                uint32_t serial);

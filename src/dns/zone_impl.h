@@ -1,6 +1,6 @@
 #pragma once
 // Internal to src/dns: the layout of a ZoneSnapshot, shared by the builder
-// (zone.cc) and the query path (answer.cc, transfer.cc).
+// (zone.cc) and the query path (answer.cc, which also packs zone transfers).
 //
 // A Template is the part of a response after the question section, rendered
 // by libknot for a question whose QNAME sits at offset 12 (where every

@@ -27,8 +27,19 @@ common::Status for_each_label(std::string_view name, F&& f) {
 
 }  // namespace
 
+namespace {
+// True when the name ends in a dot that closes it, not in an escaped one
+// ("a\." is the label "a."): an even number of backslashes before it.
+bool ends_in_root_dot(std::string_view name) {
+  if (name.empty() || name.back() != '.') return false;
+  size_t backslashes = 0;
+  while (backslashes + 1 < name.size() && name[name.size() - 2 - backslashes] == '\\') ++backslashes;
+  return backslashes % 2 == 0;
+}
+}  // namespace
+
 std::string normalize_name(std::string_view name) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (ends_in_root_dot(name)) name.remove_suffix(1);
   std::string out(name);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
   return out;
@@ -86,9 +97,24 @@ common::Result<std::string> service_fqdn(std::string_view service, std::string_v
   return fqdn;
 }
 
+bool has_empty_label(std::string_view name) {
+  if (name.empty() || name == ".") return false;
+  size_t start = 0;  // first octet of the current label
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '\\') {
+      ++i;  // the escaped octet (or the first digit of \DDD) belongs to the label
+      continue;
+    }
+    if (name[i] != '.') continue;
+    if (i == start) return true;
+    start = i + 1;
+  }
+  return false;  // a last label may end the name, or one trailing dot
+}
+
 bool names_equal(std::string_view a, std::string_view b) {
-  if (!a.empty() && a.back() == '.') a.remove_suffix(1);
-  if (!b.empty() && b.back() == '.') b.remove_suffix(1);
+  if (ends_in_root_dot(a)) a.remove_suffix(1);
+  if (ends_in_root_dot(b)) b.remove_suffix(1);
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
@@ -102,6 +128,16 @@ bool in_zone(std::string_view name, std::string_view zone) {
   if (name.size() <= zone.size() + 1) return false;
   std::string_view tail = name.substr(name.size() - zone.size());
   return name[name.size() - zone.size() - 1] == '.' && names_equal(tail, zone);
+}
+
+std::optional<size_t> zone_for(std::string_view name, const std::vector<std::string>& zones) {
+  std::optional<size_t> best;
+  auto length = [](std::string_view z) { return z.ends_with('.') ? z.size() - 1 : z.size(); };
+  for (size_t i = 0; i < zones.size(); ++i) {
+    if (!in_zone(name, zones[i])) continue;
+    if (!best || length(zones[i]) > length(zones[*best])) best = i;
+  }
+  return best;
 }
 
 }  // namespace ecssd::model

@@ -1,8 +1,10 @@
 #pragma once
 // DNS name rules for the names ecssd publishes (RFC 1035 section 2.3.1 as
 // relaxed by RFC 1123, plus RFC 2782 underscore labels for SRV owner names).
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -11,7 +13,8 @@ namespace ecssd::model {
 inline constexpr size_t kMaxNameLength = 253;  // presentation form, no trailing dot
 inline constexpr size_t kMaxLabelLength = 63;
 
-// Lower-cases and strips one trailing dot: "Web.Zone." -> "web.zone".
+// Lower-cases and strips one trailing dot: "Web.Zone." -> "web.zone"; an
+// escaped dot is part of its label and stays ("a\." is the label "a.").
 std::string normalize_name(std::string_view name);
 
 // One label: 1-63 octets of letters, digits and hyphens, not starting or ending
@@ -33,6 +36,16 @@ common::Result<std::string> service_fqdn(std::string_view service, std::string_v
 
 // True when `name` equals `zone` or lies below it (both normalized).
 bool in_zone(std::string_view name, std::string_view zone);
+
+// The zone of `zones` that holds `name` when several are served: the longest
+// matching suffix ("a.b.example" under "example" and "b.example" is in
+// "b.example"). Index into `zones`, or nullopt when no zone holds the name.
+std::optional<size_t> zone_for(std::string_view name, const std::vector<std::string>& zones);
+
+// True when the presentation name `name` (one trailing dot allowed, "\\."
+// escapes a dot inside a label) has an empty label: "a..b", ".a", "a..".
+// The root alone ("." or "") has none.
+bool has_empty_label(std::string_view name);
 
 // Case-insensitive comparison of two presentation names (trailing dots ignored).
 bool names_equal(std::string_view a, std::string_view b);

@@ -93,10 +93,17 @@ common::Result<Srv> parse_srv(std::string_view presentation) {
   }
   std::string rest;
   if (in >> rest) return make_error(ErrorCode::kInvalidArgument, fmt::format("bad SRV data \"{}\"", presentation));
+  // "host.." is no name: read as "host." it would not read back the same.
+  if (has_empty_label(target)) {
+    return make_error(ErrorCode::kInvalidArgument, fmt::format("SRV target \"{}\" has an empty label", target));
+  }
   return Srv{static_cast<uint16_t>(prio), static_cast<uint16_t>(weight), static_cast<uint16_t>(port),
              normalize_name(target)};
 }
 
-std::string format_srv(const Srv& s) { return fmt::format("{} {} {} {}", s.priority, s.weight, s.port, s.target); }
+// An empty target is the root ("." in presentation: no service at this name).
+std::string format_srv(const Srv& s) {
+  return fmt::format("{} {} {} {}", s.priority, s.weight, s.port, s.target.empty() ? "." : s.target);
+}
 
 }  // namespace ecssd::model

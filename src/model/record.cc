@@ -40,6 +40,21 @@ std::string Record::label_or(std::string_view key, std::string_view fallback) co
   return it == labels.end() ? std::string(fallback) : it->second;
 }
 
+RecordKey key_of(const Record& r) { return RecordKey{r.name, r.type, r.set_identifier}; }
+
+namespace {
+std::vector<std::string> sorted_unique(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+}  // namespace
+
+bool differs(const Record& a, const Record& b) {
+  return a.ttl != b.ttl || a.weight != b.weight || a.labels != b.labels ||
+         sorted_unique(a.values) != sorted_unique(b.values);
+}
+
 std::string describe(const Record& r) {
   std::string values;
   for (const auto& v : r.values) {

@@ -47,7 +47,22 @@ inline constexpr std::string_view kTaskArn = "task-arn";
 inline constexpr std::string_view kCluster = "cluster";
 inline constexpr std::string_view kInstance = "instance";        // EC2 instance id
 inline constexpr std::string_view kKind = "kind";                // "service" or "host"
+// The agent's verdict on a check it gates publication on, written when it
+// changes (never per probe): "passing" while published, and since when (unix
+// seconds). Absent for services the agent does not check.
+inline constexpr std::string_view kHealth = "health";
+inline constexpr std::string_view kHealthSince = "health-since";
 }  // namespace label
+
+// The identity of a record: one per (name, type, set identifier). Every
+// component that indexes records keys on this.
+struct RecordKey {
+  std::string name;
+  RecordType type = RecordType::kA;
+  std::string set_identifier;
+  auto operator<=>(const RecordKey&) const = default;
+  bool operator==(const RecordKey&) const = default;
+};
 
 struct Record {
   // Lower-case fully qualified name without the trailing dot.
@@ -62,6 +77,11 @@ struct Record {
   std::optional<uint32_t> weight;
   // Ownership data; empty for records ecssd does not own.
   Labels labels;
+  // Raw records only (what the registry hands a provider): records with the
+  // same non-empty group belong together (a record and its ownership
+  // companion) and a provider keeps them in one transaction where it can.
+  // Providers group by this and never parse ownership names. Not stored.
+  std::string group;
 
   // The identity the plan keys on: one record per (name, type, set identifier).
   std::tuple<std::string_view, RecordType, std::string_view> key() const {
@@ -72,6 +92,12 @@ struct Record {
 
   bool operator==(const Record&) const = default;
 };
+
+RecordKey key_of(const Record& r);
+
+// True when the two versions differ in anything a backend stores (values,
+// ttl, weight) or in their ownership labels. Values are compared as sets.
+bool differs(const Record& a, const Record& b);
 
 // "web.zone CNAME host.zone [set=...]" for logs and errors.
 std::string describe(const Record& r);

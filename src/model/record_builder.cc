@@ -4,6 +4,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "model/names.h"
 
@@ -39,6 +40,10 @@ Labels service_labels(const Service& s, const RecordConfig& c, std::string_view 
   if (!s.check.http_path.empty()) l.emplace(label::kCheckHttp, s.check.http_path);
   if (!s.check.http_status.empty()) l.emplace(label::kCheckHttpStatus, s.check.http_status);
   if (!s.check.timeout.empty()) l.emplace(label::kCheckTimeout, s.check.timeout);
+  if (!s.verdict.state.empty()) {
+    l.emplace(label::kHealth, s.verdict.state);
+    if (s.verdict.since_unix > 0) l.emplace(label::kHealthSince, std::to_string(s.verdict.since_unix));
+  }
   if (s.started_unix > 0) l.emplace(label::kStarted, std::to_string(s.started_unix));
   if (!s.task_arn.empty()) l.emplace(label::kTaskArn, s.task_arn);
   if (!s.cluster.empty()) l.emplace(label::kCluster, s.cluster);
@@ -54,6 +59,64 @@ Labels host_labels(const RecordConfig& c) {
   return l;
 }
 
+// The name the service's record takes: <name>.<zone>, or in srv mode
+// _<name>._<proto>.<zone> (a name that starts with '_' as it is), in the zone
+// place_name picks (the longest matching suffix when several are served).
+common::Result<std::string> claimed_name(const Service& s, const RecordConfig& c) {
+  auto placed = place_name(s.name, c);
+  if (!placed.ok()) return placed.error();
+  const std::string& name = placed->relative;
+  if (c.mode != RecordMode::kSrv) return service_fqdn(name, placed->zone, kCompanionReserve);
+  std::string relative = name.starts_with('_') ? name : fmt::format("_{}._{}", name, s.protocol);
+  return service_fqdn(relative, placed->zone, kCompanionReserve);
+}
+
+// The name policy's verdict on the name the service claims. A name that does
+// not form is left to the rejections below.
+std::optional<Refusal> refused_by_policy(const Service& s, const RecordConfig& c, const std::string& field) {
+  if (c.names.empty()) return std::nullopt;
+  auto name = claimed_name(s, c);
+  if (!name.ok()) return std::nullopt;
+  auto rule = c.names.refuses(*name);
+  if (!rule) return std::nullopt;
+  return Refusal{s.container_id, s.container_name, field, *name, std::move(*rule)};
+}
+
+// Where a service is reached: the port and addresses its records point at.
+struct Reach {
+  uint16_t port = 0;
+  std::string ip4, ip6;
+};
+
+// As the records point: the host's (or the bound host address) and the
+// published port, or with --target container the container's IP and port.
+// The error says why the service cannot be reached that way.
+common::Result<Reach> reach_of(const Service& s, const RecordConfig& c) {
+  using common::ErrorCode;
+  Reach r;
+  const bool to_container = c.target == TargetMode::kContainer;
+  r.port = to_container ? s.container_port : s.host_port;
+  if (!to_container && r.port == 0) {
+    return common::make_error(ErrorCode::kInvalidArgument,
+                              fmt::format("port {}/{} is not published on the host (publish it with -p, use host "
+                                          "networking, or run the agent with --target container)",
+                                          s.container_port, s.protocol));
+  }
+  if (to_container) {
+    (is_ipv6(s.container_ip) ? r.ip6 : r.ip4) = s.container_ip;
+    if (!s.container_ip6.empty()) r.ip6 = s.container_ip6;
+    if (r.ip4.empty() && r.ip6.empty()) {
+      return common::make_error(ErrorCode::kInvalidArgument,
+                                "the container has no IP address on the selected network (see --network)");
+    }
+  } else {
+    bool specific = !s.host_ip.empty() && s.host_ip != "0.0.0.0" && s.host_ip != "::";
+    r.ip4 = specific && !is_ipv6(s.host_ip) ? s.host_ip : c.host.host_ip;
+    r.ip6 = specific && is_ipv6(s.host_ip) ? s.host_ip : c.host.host_ip6;
+  }
+  return r;
+}
+
 Record make(std::string name, RecordType type, std::string value, std::string set_id, uint32_t ttl, Labels labels) {
   Record r;
   r.name = std::move(name);
@@ -66,7 +129,33 @@ Record make(std::string name, RecordType type, std::string value, std::string se
   return r;
 }
 
+bool in_served_zone(std::string_view name, const RecordConfig& c) {
+  return zone_for(name, served_zones(c)).has_value();
+}
+
 }  // namespace
+
+std::vector<std::string> served_zones(const RecordConfig& c) {
+  return c.zones.empty() ? std::vector<std::string>{c.zone} : c.zones;
+}
+
+common::Result<Placement> place_name(std::string_view name, const RecordConfig& c) {
+  if (name.empty() || name.back() != '.') return Placement{std::string(name), c.zone};
+  std::string fqdn = normalize_name(name);
+  auto zones = served_zones(c);
+  auto i = zone_for(fqdn, zones);
+  if (!i) {
+    return common::make_error(common::ErrorCode::kInvalidArgument,
+                              fmt::format("\"{}\" is in none of the served zones ({}; see --zone)", name,
+                                          fmt::join(zones, ", ")));
+  }
+  const std::string& zone = zones[*i];
+  if (fqdn.size() == zone.size()) {
+    return common::make_error(common::ErrorCode::kInvalidArgument,
+                              fmt::format("\"{}\" is the apex of zone {}; name a service below it", name, zone));
+  }
+  return Placement{fqdn.substr(0, fqdn.size() - zone.size() - 1), zone};
+}
 
 std::string_view to_string(RecordMode m) {
   switch (m) {
@@ -98,6 +187,11 @@ common::Status validate(const RecordConfig& c) {
   if (auto s = validate_zone(c.zone); !s.ok()) {
     return common::make_error(ErrorCode::kInvalidArgument, "--zone: " + s.error().message);
   }
+  for (const std::string& z : c.zones) {
+    if (auto s = validate_zone(z); !s.ok()) {
+      return common::make_error(ErrorCode::kInvalidArgument, fmt::format("--zone \"{}\": {}", z, s.error().message));
+    }
+  }
   if (c.host.owner_id.empty() || c.host.owner_id.find(':') != std::string::npos ||
       c.host.owner_id.find_first_of(" \t\"\\=") != std::string::npos) {
     return common::make_error(ErrorCode::kInvalidArgument,
@@ -120,7 +214,7 @@ common::Status validate(const RecordConfig& c) {
       }
     }
     if (c.host.host_ip.empty() && c.host.host_ip6.empty() &&
-        (c.mode == RecordMode::kA || in_zone(c.host.host_name, c.zone))) {
+        (c.mode == RecordMode::kA || in_served_zone(c.host.host_name, c))) {
       return common::make_error(ErrorCode::kInvalidArgument,
                                 "no host address: pass --host-ip (or --host-ip6) for this record mode");
     }
@@ -128,104 +222,95 @@ common::Status validate(const RecordConfig& c) {
   return {};
 }
 
-BuildResult build_records(const std::vector<Service>& services, const RecordConfig& c) {
+namespace {
+
+// What build_records collects: records by (name, type, set identifier), the
+// rejections, and whether the host's own address record is needed.
+struct Collector {
   BuildResult out;
   std::map<std::tuple<std::string, RecordType, std::string>, Record> records;
-  auto add = [&](Record r) {
-    auto k = std::make_tuple(r.name, r.type, r.set_identifier);
-    records.insert_or_assign(std::move(k), std::move(r));
-  };
-  auto reject = [&](const Service& s, std::string field, std::string reason) {
-    out.rejected.push_back({s.container_id, s.container_name, std::move(field), std::move(reason)});
-  };
   bool need_host_record = false;
 
-  for (const Service& s : services) {
-    const bool to_container = c.target == TargetMode::kContainer;
-    std::string field = service_field(s);
-
-    // Where the service is reached.
-    uint16_t port = to_container ? s.container_port : s.host_port;
-    if (!to_container && port == 0) {
-      reject(s, field, fmt::format("port {}/{} is not published on the host (publish it with -p, use host "
-                                   "networking, or run the agent with --target container)",
-                                   s.container_port, s.protocol));
-      continue;
-    }
-    std::string ip4, ip6;
-    if (to_container) {
-      (is_ipv6(s.container_ip) ? ip6 : ip4) = s.container_ip;
-      if (!s.container_ip6.empty()) ip6 = s.container_ip6;
-      if (ip4.empty() && ip6.empty()) {
-        reject(s, field, "the container has no IP address on the selected network (see --network)");
-        continue;
-      }
-    } else {
-      bool specific = !s.host_ip.empty() && s.host_ip != "0.0.0.0" && s.host_ip != "::";
-      ip4 = specific && !is_ipv6(s.host_ip) ? s.host_ip : c.host.host_ip;
-      ip6 = specific && is_ipv6(s.host_ip) ? s.host_ip : c.host.host_ip6;
-    }
-    std::string set_id = service_set_identifier(c.host.owner_id, s);
-    Labels labels = service_labels(s, c, ip4.empty() ? ip6 : ip4, port);
-
-    // The name that points at the container itself, for container targets in cname/srv mode.
-    std::string target_name = c.host.host_name;
-    if (to_container && c.mode != RecordMode::kA) {
-      target_name = short_id(s.container_id) + "." + c.zone;
-      if (!ip4.empty()) add(make(target_name, RecordType::kA, ip4, set_id, c.ttl, labels));
-      if (!ip6.empty()) add(make(target_name, RecordType::kAAAA, ip6, set_id, c.ttl, labels));
-    }
-
-    switch (c.mode) {
-      case RecordMode::kCname: {
-        auto fqdn = service_fqdn(s.name, c.zone, kCompanionReserve);
-        if (!fqdn.ok()) {
-          reject(s, field, fqdn.error().message);
-          continue;
-        }
-        if (*fqdn == target_name) {
-          reject(s, field, fmt::format("name \"{}\" equals the host name it would point to", *fqdn));
-          continue;
-        }
-        add(make(*fqdn, RecordType::kCNAME, target_name, set_id, c.ttl, labels));
-        // A CNAME into the zone must resolve inside it: publish the host's address too.
-        if (!to_container && in_zone(c.host.host_name, c.zone)) need_host_record = true;
-        break;
-      }
-      case RecordMode::kSrv: {
-        std::string relative = s.name.starts_with('_') ? s.name : fmt::format("_{}._{}", s.name, s.protocol);
-        auto fqdn = service_fqdn(relative, c.zone, kCompanionReserve);
-        if (!fqdn.ok()) {
-          reject(s, field, fqdn.error().message);
-          continue;
-        }
-        add(make(*fqdn, RecordType::kSRV, fmt::format("1 1 {} {}", port, target_name), set_id, c.ttl, labels));
-        if (!to_container && in_zone(c.host.host_name, c.zone)) need_host_record = true;
-        break;
-      }
-      case RecordMode::kA: {
-        auto fqdn = service_fqdn(s.name, c.zone, kCompanionReserve);
-        if (!fqdn.ok()) {
-          reject(s, field, fqdn.error().message);
-          continue;
-        }
-        if (!ip4.empty()) add(make(*fqdn, RecordType::kA, ip4, set_id, c.ttl, labels));
-        if (!ip6.empty()) add(make(*fqdn, RecordType::kAAAA, ip6, set_id, c.ttl, labels));
-        break;
-      }
-    }
+  void add(Record r) {
+    auto k = std::make_tuple(r.name, r.type, r.set_identifier);
+    records.insert_or_assign(std::move(k), std::move(r));
   }
+  void reject(const Service& s, const std::string& field, std::string reason) {
+    out.rejected.push_back({s.container_id, s.container_name, field, std::move(reason)});
+  }
+};
 
-  if (need_host_record) {
+// The records of one service in the configured mode (plus, for container
+// targets in cname/srv mode, the name that points at the container itself).
+void add_service(Collector& out, const Service& s, const RecordConfig& c) {
+  const bool to_container = c.target == TargetMode::kContainer;
+  std::string field = service_field(s);
+  if (auto refusal = refused_by_policy(s, c, field)) {
+    out.out.refused.push_back(std::move(*refusal));
+    return;
+  }
+  auto reach = reach_of(s, c);
+  if (!reach.ok()) return out.reject(s, field, reach.error().message);
+  const auto& [port, ip4, ip6] = *reach;
+  auto fqdn = claimed_name(s, c);
+  if (!fqdn.ok()) return out.reject(s, field, fqdn.error().message);
+
+  std::string set_id = service_set_identifier(c.host.owner_id, s);
+  Labels labels = service_labels(s, c, ip4.empty() ? ip6 : ip4, port);
+  std::string target_name = c.host.host_name;
+  if (to_container && c.mode != RecordMode::kA) {
+    target_name = short_id(s.container_id) + "." + c.zone;
+    if (!ip4.empty()) out.add(make(target_name, RecordType::kA, ip4, set_id, c.ttl, labels));
+    if (!ip6.empty()) out.add(make(target_name, RecordType::kAAAA, ip6, set_id, c.ttl, labels));
+  }
+  // A CNAME or SRV target inside a served zone must resolve there: publish the host's address too.
+  const bool host_in_zone = !to_container && in_served_zone(c.host.host_name, c);
+  switch (c.mode) {
+    case RecordMode::kCname:
+      if (*fqdn == target_name) {
+        return out.reject(s, field, fmt::format("name \"{}\" equals the host name it would point to", *fqdn));
+      }
+      out.add(make(*fqdn, RecordType::kCNAME, target_name, set_id, c.ttl, labels));
+      out.need_host_record |= host_in_zone;
+      break;
+    case RecordMode::kSrv:
+      out.add(make(*fqdn, RecordType::kSRV, fmt::format("{} {} {} {}", s.priority, s.weight, port, target_name),
+                   set_id, c.ttl, labels));
+      out.need_host_record |= host_in_zone;
+      break;
+    case RecordMode::kA:
+      if (!ip4.empty()) out.add(make(*fqdn, RecordType::kA, ip4, set_id, c.ttl, labels));
+      if (!ip6.empty()) out.add(make(*fqdn, RecordType::kAAAA, ip6, set_id, c.ttl, labels));
+      break;
+  }
+}
+
+}  // namespace
+
+BuildResult build_records(const std::vector<Service>& services, const RecordConfig& c) {
+  Collector out;
+  for (const Service& s : services) add_service(out, s, c);
+  if (out.need_host_record) {
     std::string set_id = host_set_identifier(c.host.owner_id);
-    if (!c.host.host_ip.empty()) add(make(c.host.host_name, RecordType::kA, c.host.host_ip, set_id, c.ttl, host_labels(c)));
+    if (!c.host.host_ip.empty()) {
+      out.add(make(c.host.host_name, RecordType::kA, c.host.host_ip, set_id, c.ttl, host_labels(c)));
+    }
     if (!c.host.host_ip6.empty()) {
-      add(make(c.host.host_name, RecordType::kAAAA, c.host.host_ip6, set_id, c.ttl, host_labels(c)));
+      out.add(make(c.host.host_name, RecordType::kAAAA, c.host.host_ip6, set_id, c.ttl, host_labels(c)));
     }
   }
-  out.records.reserve(records.size());
-  for (auto& [k, r] : records) out.records.push_back(std::move(r));
-  return out;
+  out.out.records.reserve(out.records.size());
+  for (auto& [k, r] : out.records) out.out.records.push_back(std::move(r));
+  return std::move(out.out);
+}
+
+std::string service_address(const Service& s, const RecordConfig& c) {
+  // As build_records picks the address of the "addr" label.
+  auto reach = reach_of(s, c);
+  if (!reach.ok() || reach->port == 0) return {};
+  const std::string& ip = !reach->ip4.empty() ? reach->ip4 : reach->ip6;
+  if (ip.empty()) return {};
+  return is_ipv6(ip) ? fmt::format("[{}]:{}", ip, reach->port) : fmt::format("{}:{}", ip, reach->port);
 }
 
 }  // namespace ecssd::model

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "model/name_policy.h"
 #include "model/record.h"
 #include "model/service.h"
 
@@ -29,11 +30,17 @@ struct HostIdentity {
 };
 
 struct RecordConfig {
-  std::string zone;  // normalized
+  // The first --zone, normalized: relative service names are placed below it.
+  std::string zone;
+  // Every served zone (several --zone), normalized, `zone` first; empty: only
+  // `zone`. A name goes to the zone with the longest matching suffix.
+  std::vector<std::string> zones;
   RecordMode mode = RecordMode::kCname;
   TargetMode target = TargetMode::kHost;
   uint32_t ttl = 10;
   HostIdentity host;
+  // Which names services may take (--allow-name, --deny-name); all by default.
+  NamePolicy names;
 };
 
 // A service the builder could not publish, and why (for one log line).
@@ -45,9 +52,21 @@ struct Rejection {
   bool operator==(const Rejection&) const = default;
 };
 
+// A service the name policy refused: its records are not built; the
+// container's other services are.
+struct Refusal {
+  std::string container_id;
+  std::string container_name;
+  std::string field;  // e.g. "SERVICE_80_NAME"
+  std::string name;   // the record name it would have taken
+  std::string rule;   // NamePolicy::refuses()
+  bool operator==(const Refusal&) const = default;
+};
+
 struct BuildResult {
   std::vector<Record> records;  // sorted by key, no duplicates
   std::vector<Rejection> rejected;
+  std::vector<Refusal> refused;
 };
 
 // The set identifier of a container's record: "ecssd:<owner>:<container12>:<port>-<proto>".
@@ -60,7 +79,26 @@ inline constexpr size_t kMaxSetIdentifierLength = 128;  // Route 53's limit
 // Octets the registry needs beyond a record's name for its companion name.
 inline constexpr size_t kCompanionReserve = 13;  // "cname._ecssd."
 
+// The served zones: config.zones, or {config.zone} when it is empty.
+std::vector<std::string> served_zones(const RecordConfig& config);
+
+// Where a declared service name goes: a relative name ("web", "a.b") below
+// the first zone; a name with a trailing dot ("web.b.example.") below the
+// served zone with the longest matching suffix. Returns the name relative to
+// that zone and the zone. Errors: kInvalidArgument for a name with a trailing
+// dot under no served zone, or naming a zone's apex.
+struct Placement {
+  std::string relative;
+  std::string zone;
+};
+common::Result<Placement> place_name(std::string_view name, const RecordConfig& config);
+
 BuildResult build_records(const std::vector<Service>& services, const RecordConfig& config);
+
+// Where the records of `s` point, as "ip:port" or "[v6]:port" (the "addr"
+// label build_records writes): the host's address and the published port, or
+// the container's with TargetMode::kContainer. Empty when there is none.
+std::string service_address(const Service& s, const RecordConfig& config);
 
 // Checks a config before use (zone, host name inside limits, owner id).
 common::Status validate(const RecordConfig& config);

@@ -6,32 +6,18 @@
 #include <fmt/format.h>
 
 namespace ecssd::plan {
-namespace {
-
-using Key = std::tuple<std::string_view, model::RecordType, std::string_view>;
-
-std::vector<std::string> sorted(std::vector<std::string> v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  return v;
-}
-
-}  // namespace
-
-bool differs(const model::Record& a, const model::Record& b) {
-  return a.ttl != b.ttl || a.weight != b.weight || a.labels != b.labels || sorted(a.values) != sorted(b.values);
-}
 
 Output compute(const Input& in) {
+  using Key = model::RecordKey;
   Output out;
   std::map<Key, const model::Record*> mine;
   std::map<Key, const model::Record*> others;
   for (const auto& r : in.current) {
-    (r.owner() == in.owner && !in.owner.empty() ? mine : others).emplace(r.key(), &r);
+    (r.owner() == in.owner && !in.owner.empty() ? mine : others).emplace(model::key_of(r), &r);
   }
 
   std::map<Key, const model::Record*> wanted;
-  for (const auto& d : in.desired) wanted.emplace(d.key(), &d);
+  for (const auto& d : in.desired) wanted.emplace(model::key_of(d), &d);
 
   for (const auto& [key, d] : wanted) {
     if (auto it = others.find(key); it != others.end()) {
@@ -43,7 +29,7 @@ Output compute(const Input& in) {
     auto it = mine.find(key);
     if (it == mine.end()) {
       out.changes.create.push_back(*d);
-    } else if (in.policy != Policy::kCreateOnly && differs(*it->second, *d)) {
+    } else if (in.policy != Policy::kCreateOnly && model::differs(*it->second, *d)) {
       out.changes.update.push_back({*it->second, *d});
     }
   }

@@ -39,8 +39,4 @@ struct Output {
 
 Output compute(const Input& input);
 
-// True when the two versions differ in anything the provider stores
-// (values, ttl, weight, labels). Values are compared as sets.
-bool differs(const model::Record& a, const model::Record& b);
-
 }  // namespace ecssd::plan

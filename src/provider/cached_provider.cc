@@ -6,14 +6,14 @@ namespace ecssd::provider {
 
 CachedProvider::CachedProvider(std::unique_ptr<Provider> inner) : inner_(std::move(inner)) {}
 
-Task<common::Result<std::vector<model::Record>>> CachedProvider::list() {
+common::Task<common::Result<std::vector<model::Record>>> CachedProvider::list() {
   if (cache_) co_return *cache_;
   auto listed = co_await inner_->list();
   if (listed.ok()) cache_ = listed.value();
   co_return listed;
 }
 
-Task<common::Result<ApplyReport>> CachedProvider::apply(model::ChangeSet changes) {
+common::Task<common::Result<ApplyReport>> CachedProvider::apply(model::ChangeSet changes) {
   auto result = co_await inner_->apply(std::move(changes));
   if (!result.ok()) {
     cache_.reset();

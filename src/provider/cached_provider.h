@@ -15,12 +15,13 @@ class CachedProvider final : public Provider {
   explicit CachedProvider(std::unique_ptr<Provider> inner);
 
   const std::string& zone() const override { return inner_->zone(); }
+  std::vector<std::string> zones() const override { return inner_->zones(); }
   Capabilities capabilities() const override { return inner_->capabilities(); }
   // Serves the cache when valid, else lists the backend and caches the result.
-  Task<common::Result<std::vector<model::Record>>> list() override;
+  common::Task<common::Result<std::vector<model::Record>>> list() override;
   // Applies through the backend, then patches the cache with what was applied.
   // A whole-request error invalidates the cache.
-  Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
+  common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
   model::Record canonicalize(model::Record r) const override { return inner_->canonicalize(std::move(r)); }
 
   // The next list() goes to the backend (resync, SIGHUP).

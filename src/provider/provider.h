@@ -9,15 +9,12 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
-
 #include "common/result.h"
+#include "common/task.h"
 #include "model/record.h"
 
 namespace ecssd::provider {
 
-template <typename T>
-using Task = boost::asio::awaitable<T>;
 
 struct Capabilities {
   // The backend stores set identifiers and weights itself (Route 53, embedded).
@@ -47,19 +44,21 @@ class Provider {
 
   // The zone this provider serves: normalized, no trailing dot.
   virtual const std::string& zone() const = 0;
+  // Every zone it serves, zone() first (several only for ZoneSplitProvider).
+  virtual std::vector<std::string> zones() const { return {zone()}; }
   virtual Capabilities capabilities() const = 0;
 
   // Every record in the zone (including ones ecssd does not own), canonical
   // form, names normalized. Errors: transient (kUnavailable, kTimeout,
   // kThrottled) when the backend cannot be reached; kPermissionDenied,
   // kNotFound (zone gone) otherwise. Never a partial listing.
-  virtual Task<common::Result<std::vector<model::Record>>> list() = 0;
+  virtual common::Task<common::Result<std::vector<model::Record>>> list() = 0;
 
   // Applies the changes. A whole-request failure (network, credentials) is an
   // error result and nothing is known to be applied; per-change refusals are
   // reported in ApplyReport::failed. Deletes and updates name exactly the old
   // values as listed.
-  virtual Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) = 0;
+  virtual common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) = 0;
 
   // The record as this backend would store and list it (case, trailing dots,
   // TTL and weight rules), so plans compare like with like.

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <ctime>
 
-#include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 
 #include "common/duration.h"
@@ -18,87 +18,12 @@ using common::make_error;
 constexpr std::chrono::milliseconds kMaxTimeout{60'000};
 constexpr std::chrono::milliseconds kMinTimeout{100};
 
-std::optional<unsigned> parse_uint(std::string_view s) {
-  unsigned v = 0;
-  if (s.empty()) return std::nullopt;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 std::string label_value(const model::Labels& labels, std::string_view key) {
   auto it = labels.find(key);
   return it == labels.end() ? std::string() : it->second;
 }
 
 }  // namespace
-
-std::string_view to_string(CheckKind kind) {
-  switch (kind) {
-    case CheckKind::kTcp: return "tcp";
-    case CheckKind::kHttp: return "http";
-    case CheckKind::kNone: return "none";
-  }
-  return "?";
-}
-
-std::string StatusRule::describe() const {
-  if (lo == 200 && hi == 399) return "2xx/3xx";
-  if (lo == hi) return std::to_string(lo);
-  return fmt::format("{}-{}", lo, hi);
-}
-
-common::Result<StatusRule> parse_status_rule(std::string_view text) {
-  auto dash = text.find('-');
-  auto lo = parse_uint(text.substr(0, dash));
-  auto hi = dash == std::string_view::npos ? lo : parse_uint(text.substr(dash + 1));
-  if (!lo || !hi || *lo < 100 || *hi > 599 || *lo > *hi) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("\"{}\" is not an HTTP status or range (e.g. \"200\" or \"200-299\")", text));
-  }
-  return StatusRule{*lo, *hi};
-}
-
-std::string CheckSpec::target() const {
-  return address.find(':') != std::string::npos ? fmt::format("[{}]:{}", address, port)
-                                                 : fmt::format("{}:{}", address, port);
-}
-
-std::string CheckSpec::describe() const {
-  switch (kind) {
-    case CheckKind::kTcp: return "tcp";
-    case CheckKind::kHttp: return fmt::format("http GET {} expect {}", http_path, status.describe());
-    case CheckKind::kNone: return "none";
-  }
-  return "?";
-}
-
-common::Status parse_address(std::string_view text, std::string* ip, uint16_t* port) {
-  auto fail = [&] {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("\"{}\" is not an address:port (e.g. 10.0.0.1:80 or [fd00::1]:80)", text));
-  };
-  std::string_view host, port_text;
-  if (text.starts_with('[')) {
-    auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return fail();
-    host = text.substr(1, close - 1);
-    port_text = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.find(':') != colon) return fail();
-    host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-  }
-  auto p = parse_uint(port_text);
-  if (!p || *p == 0 || *p > 65535) return fail();
-  boost::system::error_code ec;
-  auto addr = boost::asio::ip::make_address(std::string(host), ec);
-  if (ec || (text.starts_with('[') != addr.is_v6())) return fail();
-  *ip = addr.to_string();
-  *port = static_cast<uint16_t>(*p);
-  return {};
-}
 
 common::Result<CheckSpec> check_from_labels(const model::Labels& labels, std::chrono::milliseconds default_timeout) {
   CheckSpec spec;
@@ -116,7 +41,7 @@ common::Result<CheckSpec> check_from_labels(const model::Labels& labels, std::ch
 
   std::string addr = label_value(labels, model::label::kAddress);
   if (!addr.empty()) {
-    if (auto s = parse_address(addr, &spec.address, &spec.port); !s.ok()) {
+    if (auto s = health::parse_address(addr, &spec.address, &spec.port); !s.ok()) {
       return make_error(ErrorCode::kInvalidArgument, "label addr: " + s.error().message);
     }
   } else if (spec.kind != CheckKind::kNone) {
@@ -126,8 +51,7 @@ common::Result<CheckSpec> check_from_labels(const model::Labels& labels, std::ch
   if (spec.kind == CheckKind::kHttp) {
     std::string path = label_value(labels, model::label::kCheckHttp);
     if (!path.empty()) {  // else the default, "/"
-      if (path.front() != '/' ||
-          std::any_of(path.begin(), path.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; })) {
+      if (!health::valid_http_path(path)) {
         return make_error(ErrorCode::kInvalidArgument,
                           fmt::format("label check-http=\"{}\" is not an HTTP path", path));
       }
@@ -135,7 +59,7 @@ common::Result<CheckSpec> check_from_labels(const model::Labels& labels, std::ch
     }
     std::string status = label_value(labels, model::label::kCheckHttpStatus);
     if (!status.empty()) {
-      auto rule = parse_status_rule(status);
+      auto rule = health::parse_status_rule(status);
       if (!rule.ok()) return make_error(ErrorCode::kInvalidArgument, "label check-http-status: " + rule.error().message);
       spec.status = *rule;
     }
@@ -153,6 +77,20 @@ common::Result<CheckSpec> check_from_labels(const model::Labels& labels, std::ch
   }
   spec.timeout = std::clamp(spec.timeout, kMinTimeout, kMaxTimeout);
   return spec;
+}
+
+std::string agent_verdict(const model::Labels& labels) {
+  std::string health = label_value(labels, model::label::kHealth);
+  if (health.empty()) return {};
+  std::string since = label_value(labels, model::label::kHealthSince);
+  int64_t unix = 0;
+  auto [end, ec] = std::from_chars(since.data(), since.data() + since.size(), unix);
+  if (since.empty() || ec != std::errc() || end != since.data() + since.size() || unix <= 0) return health;
+  std::time_t t = static_cast<std::time_t>(unix);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{} since {:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", health, tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 }  // namespace ecssd::reaper

@@ -1,51 +1,20 @@
 #pragma once
 // What the reaper checks for one record, read from the record's own ownership
 // labels (addr, check, check-http, check-http-status, check-timeout), so the
-// reaper needs no access to the container engine.
+// reaper needs no access to the container engine. The check itself is the
+// shared health::CheckSpec, probed by health::Probe.
 #include <chrono>
-#include <cstdint>
 #include <string>
-#include <string_view>
 
+#include "common/clock.h"
 #include "common/result.h"
+#include "health/check_spec.h"
 #include "model/record.h"
 
 namespace ecssd::reaper {
 
-enum class CheckKind { kTcp, kHttp, kNone };
-
-std::string_view to_string(CheckKind kind);
-
-// Which HTTP statuses count as healthy: one status or an inclusive range.
-struct StatusRule {
-  unsigned lo = 200;
-  unsigned hi = 399;  // default: any 2xx or 3xx
-  bool matches(unsigned status) const { return status >= lo && status <= hi; }
-  // "200", "200-299"; the default reads "2xx/3xx".
-  std::string describe() const;
-  bool operator==(const StatusRule&) const = default;
-};
-
-// "200" or "200-299" (100..599, lo <= hi). Errors: kInvalidArgument.
-common::Result<StatusRule> parse_status_rule(std::string_view text);
-
-struct CheckSpec {
-  CheckKind kind = CheckKind::kTcp;
-  std::string address;  // IP literal, v4 or v6 (no brackets)
-  uint16_t port = 0;
-  std::string http_path = "/";  // kHttp only
-  StatusRule status;            // kHttp only
-  std::chrono::milliseconds timeout{2000};
-
-  // "10.0.0.1:80" or "[fd00::1]:80".
-  std::string target() const;
-  // "tcp", "http GET /health expect 200-299", "none".
-  std::string describe() const;
-  bool operator==(const CheckSpec&) const = default;
-};
-
-// Splits "ip:port" or "[v6]:port". Errors: kInvalidArgument naming the text.
-common::Status parse_address(std::string_view text, std::string* ip, uint16_t* port);
+using health::CheckKind;
+using health::CheckSpec;
 
 // The check a record's labels describe. `default_timeout` applies when the
 // record has no check-timeout label. A record with check=none is a valid
@@ -53,5 +22,10 @@ common::Status parse_address(std::string_view text, std::string* ip, uint16_t* p
 // label that is missing or malformed (a record without "addr", an unknown
 // "check" value, a bad path, status or timeout).
 common::Result<CheckSpec> check_from_labels(const model::Labels& labels, std::chrono::milliseconds default_timeout);
+
+// The agent's last verdict on the record's check, from its health and
+// health-since labels: "passing since 2026-11-25T08:12:35Z"; empty when the
+// agent did not check it.
+std::string agent_verdict(const model::Labels& labels);
 
 }  // namespace ecssd::reaper

@@ -1,6 +1,8 @@
 #include "reaper/cloud_check.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -17,12 +19,6 @@ bool instance_dead(std::string_view state) {
   return state == "stopping" || state == "stopped" || state == "shutting-down" || state == "terminated";
 }
 bool instance_alive(std::string_view state) { return state == "pending" || state == "running"; }
-
-struct Cluster {
-  std::string api_name;  // what the API is given: the name or ARN as configured
-  bool read = false;
-  std::set<std::string> running;
-};
 
 }  // namespace
 
@@ -71,7 +67,7 @@ std::string cluster_name(std::string_view name_or_arn) {
 CloudChecker::CloudChecker(aws::EcsApi* ecs, aws::Ec2Api* ec2, CloudOptions options)
     : ecs_(ecs), ec2_(ec2), options_(std::move(options)) {}
 
-Task<CloudReport> CloudChecker::check(std::vector<CloudTarget> targets) {
+common::Task<CloudReport> CloudChecker::check(std::vector<CloudTarget> targets) {
   CloudReport report;
   report.verdicts.resize(targets.size());
   if (asks_ecs()) co_await check_ecs(&targets, &report);
@@ -79,32 +75,41 @@ Task<CloudReport> CloudChecker::check(std::vector<CloudTarget> targets) {
   co_return report;
 }
 
-Task<void> CloudChecker::check_ecs(const std::vector<CloudTarget>* targets, CloudReport* report) {
-  bool any_task = false;
-  for (const auto& t : *targets) any_task = any_task || !t.task_arn.empty();
-  if (!any_task) co_return;
+namespace {
 
-  // The clusters to read, by name.
-  std::map<std::string, Cluster> clusters;
-  bool all = std::find(options_.clusters.begin(), options_.clusters.end(), "all") != options_.clusters.end();
-  std::string list_error;
+// What ECS listed: the clusters read and the tasks running in them.
+struct EcsListing {
+  struct Cluster {
+    std::string api_name;  // what the API is given: the name or ARN as configured
+    bool read = false;
+    std::set<std::string> running;
+  };
+  std::map<std::string, Cluster> clusters;              // by name
+  std::map<std::string, std::string> running_anywhere;  // task ARN -> cluster name
+  std::string list_error;                               // ListClusters failed ("all")
+};
+
+// The clusters to read (by name; "all": ListClusters) and their running tasks.
+common::Task<void> list_running(aws::EcsApi* ecs, const std::vector<std::string>* configured, EcsListing* listing,
+                                CloudReport* report) {
+  auto& clusters = listing->clusters;
+  bool all = std::find(configured->begin(), configured->end(), "all") != configured->end();
   if (all) {
-    auto arns = co_await ecs_->list_clusters();
+    auto arns = co_await ecs->list_clusters();
     if (!arns.ok()) {
-      list_error = "ECS ListClusters failed: " + arns.error().describe();
-      report->errors.push_back(list_error);
+      listing->list_error = "ECS ListClusters failed: " + arns.error().describe();
+      report->errors.push_back(listing->list_error);
     } else {
       for (const auto& arn : *arns) clusters[cluster_name(arn)].api_name = arn;
     }
   }
-  for (const auto& c : options_.clusters) {
+  for (const auto& c : *configured) {
     if (c != "all" && !clusters.contains(cluster_name(c))) clusters[cluster_name(c)].api_name = c;
   }
-  std::map<std::string, std::string> running_anywhere;  // task ARN -> cluster name
   for (auto& [name, cluster] : clusters) {
     aws::EcsTaskFilter filter;
     filter.desired_status = "RUNNING";
-    auto tasks = co_await ecs_->list_tasks(cluster.api_name, filter);
+    auto tasks = co_await ecs->list_tasks(cluster.api_name, filter);
     if (!tasks.ok()) {
       report->errors.push_back(fmt::format("ECS ListTasks of cluster {} failed: {}", name, tasks.error().describe()));
       continue;
@@ -113,97 +118,128 @@ Task<void> CloudChecker::check_ecs(const std::vector<CloudTarget>* targets, Clou
     ++report->clusters_read;
     report->running_tasks += tasks->size();
     for (auto& arn : *tasks) {
-      running_anywhere.emplace(arn, name);
+      listing->running_anywhere.emplace(arn, name);
       cluster.running.insert(std::move(arn));
-    }
-  }
-
-  std::map<std::string, std::vector<size_t>> to_describe;  // cluster name -> target indexes
-  for (size_t i = 0; i < targets->size(); ++i) {
-    const CloudTarget& t = (*targets)[i];
-    if (t.task_arn.empty()) continue;
-    CloudVerdict& v = report->verdicts[i];
-    v.ecs = Verdict::kUnknown;
-    auto arn = parse_task_arn(t.task_arn);
-    if (!arn) {
-      v.ecs_detail = "the task-arn label is not an ECS task ARN";
-      continue;
-    }
-    std::string name = !t.cluster.empty() ? cluster_name(t.cluster) : arn->cluster;
-    if (name.empty()) {
-      auto it = running_anywhere.find(t.task_arn);
-      if (it != running_anywhere.end()) {
-        v.ecs = Verdict::kAlive;
-        v.ecs_detail = "RUNNING";
-        v.cluster = it->second;
-      } else {
-        v.ecs_detail = "the task's cluster is unknown (no cluster label, old-format ARN)";
-      }
-      continue;
-    }
-    auto c = clusters.find(name);
-    if (c == clusters.end()) {
-      v.ecs_detail = !list_error.empty() ? list_error
-                                         : fmt::format("cluster {} is not read (see --ecs-cluster)", name);
-      continue;
-    }
-    if (!c->second.read) {
-      v.ecs_detail = fmt::format("ECS ListTasks of cluster {} failed", name);
-      continue;
-    }
-    v.cluster = c->second.api_name;
-    if (c->second.running.contains(t.task_arn)) {
-      v.ecs = Verdict::kAlive;
-      v.ecs_detail = "RUNNING";
-      continue;
-    }
-    to_describe[name].push_back(i);
-  }
-
-  for (auto& [name, indexes] : to_describe) {
-    std::vector<std::string> arns;
-    std::set<std::string> seen;
-    for (size_t i : indexes) {
-      if (seen.insert((*targets)[i].task_arn).second) arns.push_back((*targets)[i].task_arn);
-    }
-    auto described = co_await ecs_->describe_tasks(clusters[name].api_name, arns);
-    if (!described.ok()) {
-      report->errors.push_back(
-          fmt::format("ECS DescribeTasks in cluster {} failed: {}", name, described.error().describe()));
-      for (size_t i : indexes) report->verdicts[i].ecs_detail = "ECS DescribeTasks failed";
-      continue;
-    }
-    std::map<std::string, const aws::EcsTask*> by_arn;
-    for (const auto& task : described->tasks) by_arn.emplace(task.task_arn, &task);
-    for (size_t i : indexes) {
-      const CloudTarget& t = (*targets)[i];
-      CloudVerdict& v = report->verdicts[i];
-      auto it = by_arn.find(t.task_arn);
-      if (it != by_arn.end()) {
-        const aws::EcsTask& task = *it->second;
-        if (task.desired_status == "RUNNING" && task.last_status != "STOPPED") {
-          // Started after the listing, or a listing race: alive.
-          v.ecs = Verdict::kAlive;
-          v.ecs_detail = task.last_status;
-        } else {
-          v.ecs = Verdict::kDead;
-          v.ecs_detail = fmt::format("{} (desired {})", task.last_status, task.desired_status);
-        }
-        continue;
-      }
-      auto arn = parse_task_arn(t.task_arn);
-      if (arn && !options_.region.empty() && arn->region == options_.region) {
-        // The cluster was read and ECS has no such task: it stopped long ago.
-        v.ecs = Verdict::kDead;
-        v.ecs_detail = "unknown to ECS (stopped and forgotten)";
-      } else {
-        v.ecs_detail = fmt::format("unknown to ECS in region {}", options_.region.empty() ? "?" : options_.region);
-      }
     }
   }
 }
 
-Task<void> CloudChecker::check_ec2(const std::vector<CloudTarget>* targets, CloudReport* report) {
+// The verdict of a task from the listing alone. Returns false when the task
+// must be described: its cluster (`*name_out`) was read and does not list it
+// as running.
+bool verdict_from_listing(const CloudTarget& t, const EcsListing& listing, CloudVerdict& v, std::string* name_out) {
+  v.ecs = Verdict::kUnknown;
+  auto arn = parse_task_arn(t.task_arn);
+  if (!arn) {
+    v.ecs_detail = "the task-arn label is not an ECS task ARN";
+    return true;
+  }
+  std::string name = !t.cluster.empty() ? cluster_name(t.cluster) : arn->cluster;
+  if (name.empty()) {
+    auto it = listing.running_anywhere.find(t.task_arn);
+    if (it != listing.running_anywhere.end()) {
+      v.ecs = Verdict::kAlive;
+      v.ecs_detail = "RUNNING";
+      v.cluster = it->second;
+    } else {
+      v.ecs_detail = "the task's cluster is unknown (no cluster label, old-format ARN)";
+    }
+    return true;
+  }
+  auto c = listing.clusters.find(name);
+  if (c == listing.clusters.end()) {
+    v.ecs_detail = !listing.list_error.empty() ? listing.list_error
+                                               : fmt::format("cluster {} is not read (see --ecs-cluster)", name);
+    return true;
+  }
+  if (!c->second.read) {
+    v.ecs_detail = fmt::format("ECS ListTasks of cluster {} failed", name);
+    return true;
+  }
+  v.cluster = c->second.api_name;
+  if (c->second.running.contains(t.task_arn)) {
+    v.ecs = Verdict::kAlive;
+    v.ecs_detail = "RUNNING";
+    return true;
+  }
+  *name_out = std::move(name);
+  return false;
+}
+
+// The verdict of a task ECS did not list as running, from DescribeTasks
+// (`task` null: ECS does not know it).
+void verdict_from_description(const CloudTarget& t, const aws::EcsTask* task, const std::string& region,
+                              CloudVerdict& v) {
+  if (task) {
+    if (task->desired_status == "RUNNING" && task->last_status != "STOPPED") {
+      // Started after the listing, or a listing race: alive.
+      v.ecs = Verdict::kAlive;
+      v.ecs_detail = task->last_status;
+    } else {
+      v.ecs = Verdict::kDead;
+      v.ecs_detail = fmt::format("{} (desired {})", task->last_status, task->desired_status);
+    }
+    return;
+  }
+  auto arn = parse_task_arn(t.task_arn);
+  if (arn && !region.empty() && arn->region == region) {
+    // The cluster was read and ECS has no such task: it stopped long ago.
+    v.ecs = Verdict::kDead;
+    v.ecs_detail = "unknown to ECS (stopped and forgotten)";
+  } else {
+    v.ecs_detail = fmt::format("unknown to ECS in region {}", region.empty() ? "?" : region);
+  }
+}
+
+// DescribeTasks for the targets (`indexes`) of one cluster that it did not
+// list as running.
+common::Task<void> describe(aws::EcsApi* ecs, const std::string* region, const std::vector<CloudTarget>* targets,
+                            std::string api_name, std::string name, const std::vector<size_t>* indexes,
+                            CloudReport* report) {
+  std::vector<std::string> arns;
+  std::set<std::string> seen;
+  for (size_t i : *indexes) {
+    if (seen.insert((*targets)[i].task_arn).second) arns.push_back((*targets)[i].task_arn);
+  }
+  auto described = co_await ecs->describe_tasks(api_name, arns);
+  if (!described.ok()) {
+    report->errors.push_back(
+        fmt::format("ECS DescribeTasks in cluster {} failed: {}", name, described.error().describe()));
+    for (size_t i : *indexes) report->verdicts[i].ecs_detail = "ECS DescribeTasks failed";
+    co_return;
+  }
+  std::map<std::string, const aws::EcsTask*> by_arn;
+  for (const auto& task : described->tasks) by_arn.emplace(task.task_arn, &task);
+  for (size_t i : *indexes) {
+    const CloudTarget& t = (*targets)[i];
+    auto it = by_arn.find(t.task_arn);
+    verdict_from_description(t, it != by_arn.end() ? it->second : nullptr, *region, report->verdicts[i]);
+  }
+}
+
+}  // namespace
+
+common::Task<void> CloudChecker::check_ecs(const std::vector<CloudTarget>* targets, CloudReport* report) {
+  bool any_task = false;
+  for (const auto& t : *targets) any_task = any_task || !t.task_arn.empty();
+  if (!any_task) co_return;
+
+  EcsListing listing;
+  co_await list_running(ecs_, &options_.clusters, &listing, report);
+  std::map<std::string, std::vector<size_t>> to_describe;  // cluster name -> target indexes
+  for (size_t i = 0; i < targets->size(); ++i) {
+    const CloudTarget& t = (*targets)[i];
+    std::string name;
+    if (!t.task_arn.empty() && !verdict_from_listing(t, listing, report->verdicts[i], &name)) {
+      to_describe[name].push_back(i);
+    }
+  }
+  for (auto& [name, indexes] : to_describe) {
+    co_await describe(ecs_, &options_.region, targets, listing.clusters[name].api_name, name, &indexes, report);
+  }
+}
+
+common::Task<void> CloudChecker::check_ec2(const std::vector<CloudTarget>* targets, CloudReport* report) {
   std::vector<std::string> ids;
   std::set<std::string> seen;
   for (const auto& t : *targets) {
@@ -263,7 +299,7 @@ Task<void> CloudChecker::check_ec2(const std::vector<CloudTarget>* targets, Clou
   }
 }
 
-Task<common::Status> CloudChecker::stop_task(std::string cluster, std::string task_arn, std::string reason) {
+common::Task<common::Status> CloudChecker::stop_task(std::string cluster, std::string task_arn, std::string reason) {
   if (!ecs_) co_return common::make_error(common::ErrorCode::kInternal, "ECS is not configured");
   auto r = co_await ecs_->stop_task(std::move(cluster), std::move(task_arn), std::move(reason));
   if (!r.ok()) co_return r.error();

@@ -3,13 +3,15 @@
 // exist, so a record whose task stopped (or whose instance stopped) is reaped
 // even when something else now answers on its port. Every page of every list
 // call is read (the API clients paginate) and every cluster asked for is read.
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "aws/ec2.h"
 #include "aws/ecs.h"
-#include "reaper/probe.h"
+#include "common/result.h"
+#include "common/task.h"
 
 namespace ecssd::reaper {
 
@@ -79,14 +81,14 @@ class CloudChecker {
   // was read, does not know it. EC2: stopping, stopped, shutting-down and
   // terminated instances are dead; pending and running alive; an instance EC2
   // does not know is unknown. Never fails: failed calls are in `errors`.
-  Task<CloudReport> check(std::vector<CloudTarget> targets);
+  common::Task<CloudReport> check(std::vector<CloudTarget> targets);
 
   // Stops the task. Errors: the ECS client's.
-  Task<common::Status> stop_task(std::string cluster, std::string task_arn, std::string reason);
+  common::Task<common::Status> stop_task(std::string cluster, std::string task_arn, std::string reason);
 
  private:
-  Task<void> check_ecs(const std::vector<CloudTarget>* targets, CloudReport* report);
-  Task<void> check_ec2(const std::vector<CloudTarget>* targets, CloudReport* report);
+  common::Task<void> check_ecs(const std::vector<CloudTarget>* targets, CloudReport* report);
+  common::Task<void> check_ec2(const std::vector<CloudTarget>* targets, CloudReport* report);
 
   aws::EcsApi* ecs_;
   aws::Ec2Api* ec2_;

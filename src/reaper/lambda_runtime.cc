@@ -3,10 +3,6 @@
 #include <algorithm>
 #include <cctype>
 
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -17,7 +13,6 @@
 namespace ecssd::reaper {
 namespace {
 
-namespace net = boost::asio;
 using common::ErrorCode;
 using common::make_error;
 
@@ -49,7 +44,7 @@ std::string error_body(std::string_view error_type, std::string_view message) {
 HttpRuntimeApi::HttpRuntimeApi(aws::HttpClient& http, std::string endpoint)
     : http_(http), base_("http://" + endpoint + "/2018-06-01/runtime") {}
 
-Task<common::Result<Invocation>> HttpRuntimeApi::next() {
+common::Task<common::Result<Invocation>> HttpRuntimeApi::next() {
   aws::HttpRequest req;
   req.method = "GET";
   req.url = base_ + "/invocation/next";
@@ -80,7 +75,7 @@ Task<common::Result<Invocation>> HttpRuntimeApi::next() {
   co_return inv;
 }
 
-Task<common::Status> HttpRuntimeApi::post(std::string path, std::string body, std::string error_type) {
+common::Task<common::Status> HttpRuntimeApi::post(std::string path, std::string body, std::string error_type) {
   aws::HttpRequest req;
   req.method = "POST";
   req.url = base_ + path;
@@ -97,23 +92,23 @@ Task<common::Status> HttpRuntimeApi::post(std::string path, std::string body, st
   co_return common::Status{};
 }
 
-Task<common::Status> HttpRuntimeApi::respond(std::string request_id, std::string body) {
+common::Task<common::Status> HttpRuntimeApi::respond(std::string request_id, std::string body) {
   if (!safe_request_id(request_id)) co_return make_error(ErrorCode::kInvalidArgument, "bad request id");
   co_return co_await post("/invocation/" + request_id + "/response", std::move(body), "");
 }
 
-Task<common::Status> HttpRuntimeApi::fail(std::string request_id, std::string error_type, std::string message) {
+common::Task<common::Status> HttpRuntimeApi::fail(std::string request_id, std::string error_type, std::string message) {
   if (!safe_request_id(request_id)) co_return make_error(ErrorCode::kInvalidArgument, "bad request id");
   std::string body = error_body(error_type, message);
   co_return co_await post("/invocation/" + request_id + "/error", std::move(body), std::move(error_type));
 }
 
-Task<common::Status> HttpRuntimeApi::init_error(std::string error_type, std::string message) {
+common::Task<common::Status> HttpRuntimeApi::init_error(std::string error_type, std::string message) {
   std::string body = error_body(error_type, message);
   co_return co_await post("/init/error", std::move(body), std::move(error_type));
 }
 
-Task<InvocationResult> ReapHandler::handle(Invocation invocation) {
+common::Task<InvocationResult> ReapHandler::handle(Invocation invocation) {
   InvocationResult out;
   boost::system::error_code ec;
   boost::json::value event = boost::json::parse(invocation.event, ec);
@@ -142,10 +137,11 @@ Task<InvocationResult> ReapHandler::handle(Invocation invocation) {
   co_return out;
 }
 
-LambdaLoop::LambdaLoop(RuntimeApi& api, InvocationHandler& handler, LambdaLoopOptions options)
-    : api_(api), handler_(handler), options_(options) {}
+LambdaLoop::LambdaLoop(RuntimeApi& api, InvocationHandler& handler, common::TimeSystem& time,
+                       LambdaLoopOptions options)
+    : api_(api), handler_(handler), time_(time), options_(options) {}
 
-Task<common::Status> LambdaLoop::run() {
+common::Task<common::Status> LambdaLoop::run() {
   int failures = 0;
   while (options_.max_invocations == 0 || invocations_ < options_.max_invocations) {
     auto inv = co_await api_.next();
@@ -154,9 +150,7 @@ Task<common::Status> LambdaLoop::run() {
       log::error("Lambda Runtime API: cannot get the next invocation",
                  {{"error", inv.error().describe()}, {"failures", failures}});
       if (failures >= options_.max_next_failures) co_return inv.error();
-      net::steady_timer timer(co_await net::this_coro::executor, options_.retry_delay);
-      boost::system::error_code ec;
-      co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+      co_await time_.sleep_for(options_.retry_delay);
       continue;
     }
     failures = 0;

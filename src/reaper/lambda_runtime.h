@@ -11,7 +11,8 @@
 
 #include "aws/http.h"
 #include "common/result.h"
-#include "reaper/probe.h"
+#include "common/task.h"
+#include "common/time_system.h"
 #include "reaper/reaper.h"
 
 namespace ecssd::reaper {
@@ -30,15 +31,15 @@ class RuntimeApi {
   // Waits (long poll) for the next invocation. Errors: kUnavailable/kTimeout
   // (transient) when the API cannot be reached; kProtocol for an answer that
   // is not an invocation (status other than 200, no request id).
-  virtual Task<common::Result<Invocation>> next() = 0;
+  virtual common::Task<common::Result<Invocation>> next() = 0;
   // Posts the invocation's result. Errors: the transport's; kProtocol when the
   // API does not accept it (e.g. 413 for a response over 6 MB).
-  virtual Task<common::Status> respond(std::string request_id, std::string body) = 0;
+  virtual common::Task<common::Status> respond(std::string request_id, std::string body) = 0;
   // Posts the invocation's failure as {"errorMessage", "errorType"}. Errors: as respond().
-  virtual Task<common::Status> fail(std::string request_id, std::string error_type, std::string message) = 0;
+  virtual common::Task<common::Status> fail(std::string request_id, std::string error_type, std::string message) = 0;
   // Reports that the function cannot start (bad configuration); the caller
   // exits afterwards. Errors: as respond().
-  virtual Task<common::Status> init_error(std::string error_type, std::string message) = 0;
+  virtual common::Task<common::Status> init_error(std::string error_type, std::string message) = 0;
 };
 
 // The Runtime API over HTTP at AWS_LAMBDA_RUNTIME_API ("host:port"), through
@@ -48,13 +49,13 @@ class HttpRuntimeApi final : public RuntimeApi {
   // `http` must outlive this object.
   HttpRuntimeApi(aws::HttpClient& http, std::string endpoint);
 
-  Task<common::Result<Invocation>> next() override;
-  Task<common::Status> respond(std::string request_id, std::string body) override;
-  Task<common::Status> fail(std::string request_id, std::string error_type, std::string message) override;
-  Task<common::Status> init_error(std::string error_type, std::string message) override;
+  common::Task<common::Result<Invocation>> next() override;
+  common::Task<common::Status> respond(std::string request_id, std::string body) override;
+  common::Task<common::Status> fail(std::string request_id, std::string error_type, std::string message) override;
+  common::Task<common::Status> init_error(std::string error_type, std::string message) override;
 
  private:
-  Task<common::Status> post(std::string path, std::string body, std::string error_type);
+  common::Task<common::Status> post(std::string path, std::string body, std::string error_type);
 
   aws::HttpClient& http_;
   std::string base_;  // "http://host:port/2018-06-01/runtime"
@@ -74,7 +75,7 @@ class InvocationHandler {
  public:
   virtual ~InvocationHandler() = default;
   // Handles one invocation. Never throws: failures are results (ok = false).
-  virtual Task<InvocationResult> handle(Invocation invocation) = 0;
+  virtual common::Task<InvocationResult> handle(Invocation invocation) = 0;
 };
 
 // One reap pass per invocation. An event that is not a JSON object is an
@@ -86,7 +87,7 @@ class ReapHandler final : public InvocationHandler {
  public:
   // `reaper` must outlive the handler. `provider` names the provider in reports.
   ReapHandler(Reaper& reaper, std::string provider) : reaper_(reaper), provider_(std::move(provider)) {}
-  Task<InvocationResult> handle(Invocation invocation) override;
+  common::Task<InvocationResult> handle(Invocation invocation) override;
 
  private:
   Reaper& reaper_;
@@ -104,19 +105,20 @@ struct LambdaLoopOptions {
 
 class LambdaLoop {
  public:
-  // Both must outlive the loop.
-  LambdaLoop(RuntimeApi& api, InvocationHandler& handler, LambdaLoopOptions options = {});
+  // All three must outlive the loop. The retry delay is waited on `time`.
+  LambdaLoop(RuntimeApi& api, InvocationHandler& handler, common::TimeSystem& time, LambdaLoopOptions options = {});
 
   // next -> handle -> respond or fail, until max_invocations or next() keeps
   // failing. A failed respond() is reported as the invocation's error (e.g. a
   // response the API refused). Errors: next()'s last error.
-  Task<common::Status> run();
+  common::Task<common::Status> run();
 
   size_t invocations() const { return invocations_; }
 
  private:
   RuntimeApi& api_;
   InvocationHandler& handler_;
+  common::TimeSystem& time_;
   LambdaLoopOptions options_;
   size_t invocations_ = 0;
 };

@@ -5,73 +5,58 @@
 // target concurrently with rise/fall thresholds, decide, apply the safety
 // valve, and delete the dead records through the registry in batches.
 //
-// Decisions, in order, for a service record:
-//   - ECS says its task stopped, or EC2 says its instance stopped/terminated:
-//     dead, even if something answers on the port (it may be another container).
-//   - its labels describe no usable check, or check=none (UDP): kept.
-//   - started less than `grace` ago: kept, not probed.
-//   - `fall` consecutive failed checks: dead; otherwise kept.
-// A host record (kind=host) is deleted only when no record of its owner stays;
-// a record whose companion TXT is missing only when all its owner's other
-// records are dead. If more than max_delete_fraction of the owned records would
-// go, nothing is deleted (unless force) and the pass fails.
+// The pass runs in named stages, each in its own file:
+//   selection.h        what to judge and what to check, from the listing
+//   cloud_verdicts.h   what ECS and EC2 say
+//   check_scheduler.h  the health checks (HealthTracker thresholds)
+//   decision.h         what is dead (the rules), and the safety valve
+//   deletion.h         deleting through the registry; stopping failing tasks
+//   report_builder.h   the report
 #include <chrono>
-#include <memory>
-#include <string>
-#include <vector>
 
-#include "common/clock.h"
+#include "common/metrics.h"
+#include "common/task.h"
+#include "common/time_system.h"
 #include "registry/registry.h"
 #include "reaper/cloud_check.h"
-#include "reaper/health_tracker.h"
-#include "reaper/probe.h"
+#include "reaper/entry.h"
+#include "reaper/options.h"
+#include "health/check_metrics.h"
+#include "health/probe.h"
 #include "reaper/report.h"
-#include "reaper/sleeper.h"
 
 namespace ecssd::reaper {
 
-inline constexpr std::string_view kStopReason = "ecssd health check failed";
-
-struct ReaperOptions {
-  HealthPolicy health;                            // --fail-threshold, --rise-threshold, --check-interval
-  std::chrono::milliseconds check_timeout{2000};  // --check-timeout: when the record has no check-timeout label
-  std::chrono::milliseconds grace{60'000};        // --grace
-  size_t concurrency = 256;                       // --concurrency: probes in flight at most
-  double max_delete_fraction = 0.5;               // --max-delete-fraction
-  bool force = false;                             // --force: ignore the safety valve
-  bool dry_run = false;                           // --dry-run: decide and report, change nothing
-  // --stop-failing-tasks: stop the ECS task of a record whose HTTP check
-  // reached the fail threshold (needs a CloudChecker that asks ECS).
-  bool stop_failing_tasks = false;
-};
-
 class Reaper {
  public:
-  // Everything given must outlive the reaper. `cloud` may be null (no ECS/EC2).
-  Reaper(registry::Registry& registry, Probe& probe, Sleeper& sleeper, const common::TimeSource& time,
-         ReaperOptions options, CloudChecker* cloud = nullptr);
+  // Everything given must outlive the reaper. `cloud` may be null (no
+  // ECS/EC2). `time` gives the clock and the timers the checks wait on.
+  // `metrics` is where the reaper's series are made (the checks' outcomes
+  // and durations).
+  Reaper(registry::Registry& registry, health::Probe& probe, common::TimeSystem& time, ReaperOptions options,
+         common::Scope metrics, CloudChecker* cloud = nullptr);
   ~Reaper();
 
   // One pass. Never throws; failures (listing, deletion, AWS calls, the
   // safety valve) are in the report (ok = false, errors) and logged once.
   // Must run on the executor the provider and probe use.
-  Task<Report> run_pass();
+  common::Task<Report> run_pass();
 
   const ReaperOptions& options() const { return options_; }
 
  private:
-  struct Entry;
-  struct CheckRun;
-  Task<void> run_checks(CheckRun* run);
-  Task<void> check_worker(CheckRun* run);
-  Task<void> delete_records(std::vector<Entry*> doomed, Report* report);
-  Task<void> stop_failing_tasks(std::vector<Entry*>* entries, Report* report);
+  // The stages after the listing, on its owned records.
+  common::Task<void> judge(Entries* entries, Report* report, common::SteadyTime started);
+  common::Task<void> act(Entries* entries, Report* report);
+  int64_t elapsed_ms(common::SteadyTime started) const;
+  void finish(Report& report, common::SteadyTime started) const;
 
   registry::Registry& registry_;
-  Probe& probe_;
-  Sleeper& sleeper_;
-  const common::TimeSource& time_;
+  health::Probe& probe_;
+  common::TimeSystem& time_;
   ReaperOptions options_;
+  common::Scope metrics_;
+  health::CheckMetrics check_metrics_;
   CloudChecker* cloud_;
 };
 

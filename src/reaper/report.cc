@@ -25,6 +25,7 @@ json::object record_json(const RecordReport& r) {
   o["result"] = r.result;
   o["checks"] = r.checks;
   o["detail"] = r.detail;
+  if (!r.agent_health.empty()) o["agent_health"] = r.agent_health;
   json::object ecs{{"verdict", r.ecs}, {"detail", r.ecs_detail}};
   json::object ec2{{"verdict", r.ec2}, {"detail", r.ec2_detail}};
   if (r.kind == "service") {
@@ -56,6 +57,9 @@ std::string_view to_string(Decision d) {
 json::value to_json(const Report& report, bool only_changes) {
   json::object o;
   o["zone"] = report.zone;
+  json::array zones;
+  for (const auto& z : report.zones_read()) zones.emplace_back(z);
+  o["zones"] = std::move(zones);
   o["provider"] = report.provider;
   o["started"] = report.started;
   o["duration_ms"] = report.duration.count();

@@ -42,6 +42,9 @@ struct RecordReport {
   std::string ecs_detail;        // "RUNNING", "STOPPED (desired STOPPED)"...
   std::string ec2;
   std::string ec2_detail;
+  // The agent's last verdict from the ownership data ("passing since ..."),
+  // empty when its agent does not check it.
+  std::string agent_health;
 
   bool dead = false;
   std::string reason;  // why it is dead, or why it is kept
@@ -58,7 +61,10 @@ struct SafetyValve {
 };
 
 struct Report {
-  std::string zone;
+  std::string zone;                // the first zone (the provider's zone())
+  std::vector<std::string> zones;  // every zone read, `zone` first (start_report sets both)
+  // `zones`, or `zone` alone in a report made without them.
+  std::vector<std::string> zones_read() const { return zones.empty() && !zone.empty() ? std::vector{zone} : zones; }
   std::string provider;
   std::string started;  // RFC 3339 UTC
   std::chrono::milliseconds duration{0};

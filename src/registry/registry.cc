@@ -15,13 +15,22 @@ namespace {
 
 using model::Record;
 using model::RecordType;
-using Key = std::tuple<std::string, RecordType, std::string>;
-
-Key key_of(const Record& r) { return {r.name, r.type, r.set_identifier}; }
+using model::key_of;
+using Key = model::RecordKey;
 
 std::string lower(std::string_view s) { return model::normalize_name(s); }
 
 bool is_internal_label(std::string_view k) { return k.starts_with("x-"); }
+
+// The registry's own label for orphan_of(), and its values: which half of an owned record is in DNS alone.
+constexpr std::string_view kOrphanLabel = "x-orphan";
+constexpr std::string_view kOnlyRecord = "record";        // Orphan::kNoCompanion
+constexpr std::string_view kOnlyCompanion = "companion";  // Orphan::kNoRecord
+
+void mark_orphan(Record& r, Orphan o) {
+  r.labels.insert_or_assign(std::string(kOrphanLabel),
+                            std::string(o == Orphan::kNoCompanion ? kOnlyRecord : kOnlyCompanion));
+}
 
 // One decoded companion TXT RR.
 struct Companion {
@@ -42,8 +51,17 @@ std::optional<Companion> decode_companion(const Record& r, std::string_view txt_
   c.base = parsed->first;
   c.type = parsed->second;
   c.raw = &r;
+  // Continuation strings ("+...") go back onto the string before them.
+  std::vector<std::string> joined;
   for (size_t i = 1; i < strings->size(); ++i) {
-    const std::string& s = (*strings)[i];
+    std::string& s = (*strings)[i];
+    if (!s.empty() && s.front() == kContinued && !joined.empty()) {
+      joined.back().append(s, 1);
+    } else {
+      joined.push_back(std::move(s));
+    }
+  }
+  for (const std::string& s : joined) {
     auto eq = s.find('=');
     if (eq == std::string::npos) continue;
     std::string k = s.substr(0, eq), v = s.substr(eq + 1);
@@ -82,16 +100,21 @@ std::optional<std::pair<std::string, RecordType>> parse_companion_name(std::stri
 
 Record companion_of(const Record& r) {
   std::vector<std::string> strings;
+  // A character-string holds 255 octets: a longer one goes on in
+  // continuation strings, so every label reads back whole (the reaper asks
+  // ECS about the cluster and task ARN it reads here).
+  auto put = [&](std::string kv) {
+    constexpr size_t kMax = 255;
+    strings.push_back(kv.substr(0, kMax));
+    for (size_t at = kMax; at < kv.size(); at += kMax - 1) {
+      strings.push_back(kContinued + kv.substr(at, kMax - 1));
+    }
+  };
   strings.emplace_back(kHeritage);
-  if (!r.set_identifier.empty()) strings.push_back("set=" + r.set_identifier);
-  for (const auto& v : r.values) strings.push_back("value=" + v);
+  if (!r.set_identifier.empty()) put("set=" + r.set_identifier);
+  for (const auto& v : r.values) put("value=" + v);
   for (const auto& [k, v] : r.labels) {
-    if (is_internal_label(k)) continue;
-    // A character-string holds 255 octets; only free text (a container name)
-    // can be that long, and it is informational, so it is cut.
-    std::string kv = k + "=" + v;
-    if (kv.size() > 255) kv.resize(255);
-    strings.push_back(std::move(kv));
+    if (!is_internal_label(k)) put(k + "=" + v);
   }
   Record c;
   c.name = companion_name(r);
@@ -112,62 +135,56 @@ std::vector<Record> join(const std::vector<Record>& raw, bool native_set_ids) {
   return join_consuming(copy, native_set_ids);
 }
 
+Orphan orphan_of(const Record& r) {
+  auto it = r.labels.find(kOrphanLabel);
+  if (it == r.labels.end()) return Orphan::kNone;
+  if (it->second == kOnlyRecord) return Orphan::kNoCompanion;
+  if (it->second == kOnlyCompanion) return Orphan::kNoRecord;
+  return Orphan::kNone;
+}
+
 namespace {
 
-// join(), taking the records (not the companions) out of `raw` instead of
-// copying them, and the decoded labels out of the companions: a large zone's
-// listing is not held twice.
-std::vector<Record> join_consuming(std::vector<Record>& raw, bool native_set_ids) {
-  std::vector<Record> out;
-  std::vector<Companion> companions;
-  std::vector<Record*> mains;
-  for (auto& r : raw) {
-    bool is_companion = false;
-    if (r.type == RecordType::kTXT && parse_companion_name(r.name)) {
-      for (const auto& v : r.values) {
-        if (auto c = decode_companion(r, v)) {
-          companions.push_back(std::move(*c));
-          is_companion = true;
-        }
-      }
+// With native set identifiers a companion belongs to the record of its
+// (name, type, set identifier); a record whose set identifier names an ecssd
+// owner is owned even without its companion.
+void join_by_set_identifier(std::vector<Record*>& mains, std::vector<Companion>& companions,
+                            std::vector<Record>& out) {
+  std::map<Key, Companion*> by_key;
+  for (auto& c : companions) by_key.emplace(Key{c.base, c.type, c.set_identifier}, &c);
+  std::set<Key> matched;
+  for (Record* m : mains) {
+    Record r = std::move(*m);
+    auto it = by_key.find(key_of(r));
+    if (it != by_key.end()) {
+      r.labels = std::move(it->second->labels);
+      matched.insert(it->first);
+    } else if (auto owner = owner_from_set_identifier(r.set_identifier); !owner.empty()) {
+      r.labels = {{std::string(model::label::kOwner), owner}};
+      mark_orphan(r, Orphan::kNoCompanion);
     }
-    if (!is_companion) mains.push_back(&r);
+    out.push_back(std::move(r));
   }
-  out.reserve(mains.size() + companions.size());  // one allocation: listings of large zones
-
-  if (native_set_ids) {
-    std::map<Key, Companion*> by_key;
-    for (auto& c : companions) by_key.emplace(Key{c.base, c.type, c.set_identifier}, &c);
-    std::set<Key> matched;
-    for (Record* m : mains) {
-      Record r = std::move(*m);
-      auto it = by_key.find(key_of(r));
-      if (it != by_key.end()) {
-        r.labels = std::move(it->second->labels);
-        matched.insert(it->first);
-      } else if (auto owner = owner_from_set_identifier(r.set_identifier); !owner.empty()) {
-        r.labels = {{std::string(model::label::kOwner), owner}, {std::string(kOrphanLabel), "record"}};
-      }
-      out.push_back(std::move(r));
-    }
-    for (auto& [key, c] : by_key) {
-      if (matched.contains(key)) continue;
-      Record r;
-      r.name = c->base;
-      r.type = c->type;
-      r.ttl = c->raw->ttl;
-      r.values = c->values;
-      r.set_identifier = c->set_identifier;
-      r.weight = c->raw->weight;
-      r.labels = std::move(c->labels);
-      r.labels.insert_or_assign(std::string(kOrphanLabel), "companion");
-      out.push_back(std::move(r));
-    }
-    return out;
+  for (auto& [key, c] : by_key) {
+    if (matched.contains(key)) continue;
+    Record r;
+    r.name = c->base;
+    r.type = c->type;
+    r.ttl = c->raw->ttl;
+    r.values = c->values;
+    r.set_identifier = c->set_identifier;
+    r.weight = c->raw->weight;
+    r.labels = std::move(c->labels);
+    mark_orphan(r, Orphan::kNoRecord);
+    out.push_back(std::move(r));
   }
+}
 
-  // Without native set identifiers, an RRset holds the values of several owned
-  // records: each companion claims its values; what nobody claims is foreign.
+// Without native set identifiers, an RRset holds the values of several owned
+// records: each companion claims its values; what nobody claims is foreign.
+// RRsets are keyed by name and type (no set identifier: not a record key).
+void join_by_claimed_values(std::vector<Record*>& mains, std::vector<Companion>& companions,
+                            std::vector<Record>& out) {
   std::map<std::pair<std::string, RecordType>, const Record*> rrsets;
   for (const Record* m : mains) rrsets.emplace(std::make_pair(m->name, m->type), m);
   std::map<std::pair<std::string, RecordType>, std::set<std::string>> claimed;
@@ -188,7 +205,7 @@ std::vector<Record> join_consuming(std::vector<Record>& raw, bool native_set_ids
       for (const auto& v : c.values) claimed[{c.base, c.type}].insert(v);
     } else {
       r.ttl = c.raw->ttl;
-      r.labels.insert_or_assign(std::string(kOrphanLabel), "companion");
+      mark_orphan(r, Orphan::kNoRecord);
     }
     out.push_back(std::move(r));
   }
@@ -201,6 +218,31 @@ std::vector<Record> join_consuming(std::vector<Record>& raw, bool native_set_ids
     }
     out.push_back(std::move(r));
   }
+}
+
+// join(), taking the records (not the companions) out of `raw` instead of
+// copying them, and the decoded labels out of the companions: a large zone's
+// listing is not held twice.
+std::vector<Record> join_consuming(std::vector<Record>& raw, bool native_set_ids) {
+  std::vector<Companion> companions;
+  std::vector<Record*> mains;
+  for (auto& r : raw) {
+    r.group.clear();  // an annotation of changes, never part of a listing
+    bool is_companion = false;
+    if (r.type == RecordType::kTXT && parse_companion_name(r.name)) {
+      for (const auto& v : r.values) {
+        if (auto c = decode_companion(r, v)) {
+          companions.push_back(std::move(*c));
+          is_companion = true;
+        }
+      }
+    }
+    if (!is_companion) mains.push_back(&r);
+  }
+  std::vector<Record> out;
+  out.reserve(mains.size() + companions.size());  // one allocation: listings of large zones
+  if (native_set_ids) join_by_set_identifier(mains, companions, out);
+  else join_by_claimed_values(mains, companions, out);
   return out;
 }
 
@@ -208,41 +250,52 @@ std::vector<Record> join_consuming(std::vector<Record>& raw, bool native_set_ids
 
 model::ChangeSet expand(const model::ChangeSet& changes) {
   model::ChangeSet raw;
-  auto strip = [](Record r) {
+  // A raw record of the owned record `owner`: no labels, grouped with its companion.
+  auto raw_of = [](Record r, const Record& owner) {
     r.labels.clear();
+    r.group = owner.name;
     return r;
   };
-  auto orphan = [](const Record& r) { return r.label_or(kOrphanLabel); };
+  auto companion = [&](const Record& r) { return raw_of(companion_of(r), r); };
   for (const auto& r : changes.create) {
-    raw.create.push_back(strip(r));
-    raw.create.push_back(companion_of(r));
+    raw.create.push_back(raw_of(r, r));
+    raw.create.push_back(companion(r));
   }
   for (const auto& u : changes.update) {
     const Record& o = u.old_record;
     const Record& n = u.new_record;
-    std::string kind = orphan(o);
+    const Orphan orphan = orphan_of(o);
     bool main_differs = o.ttl != n.ttl || o.weight != n.weight || o.values != n.values;
-    if (kind == "companion") {
-      raw.create.push_back(strip(n));
+    if (orphan == Orphan::kNoRecord) {
+      raw.create.push_back(raw_of(n, n));
     } else if (main_differs) {
-      raw.update.push_back({strip(o), strip(n)});
+      raw.update.push_back({raw_of(o, n), raw_of(n, n)});
     }
-    if (kind == "record") {
-      raw.create.push_back(companion_of(n));
+    if (orphan == Orphan::kNoCompanion) {
+      raw.create.push_back(companion(n));
     } else {
-      Record oc = companion_of(o), nc = companion_of(n);
+      Record oc = raw_of(companion_of(o), n), nc = companion(n);
       if (oc != nc) raw.update.push_back({std::move(oc), std::move(nc)});
     }
   }
   for (const auto& r : changes.remove) {
-    std::string kind = orphan(r);
-    if (kind != "companion") raw.remove.push_back(strip(r));
-    if (kind != "record") raw.remove.push_back(companion_of(r));
+    const Orphan orphan = orphan_of(r);
+    if (orphan != Orphan::kNoRecord) raw.remove.push_back(raw_of(r, r));
+    if (orphan != Orphan::kNoCompanion) raw.remove.push_back(companion(r));
   }
   return raw;
 }
 
 Registry::Registry(provider::Provider& provider, std::string owner) : provider_(provider), owner_(std::move(owner)) {}
+
+std::vector<Record> Registry::canonicalize(std::vector<Record> desired) const {
+  for (auto& r : desired) {
+    model::Labels labels = std::move(r.labels);
+    r = provider_.canonicalize(std::move(r));
+    r.labels = std::move(labels);
+  }
+  return desired;
+}
 
 namespace {
 
@@ -261,7 +314,7 @@ std::optional<std::string> companion_set(const Record& r, std::string_view value
 void Registry::use_listed_companions(model::ChangeSet& raw) const {
   auto fix = [&](Record& r) {
     if (r.type != RecordType::kTXT || !parse_companion_name(r.name)) return;
-    auto it = listed_companions_.find({r.name, r.set_identifier});
+    auto it = listed_companions_.find(key_of(r));
     if (it == listed_companions_.end()) return;
     r.values = it->second.values;
     r.ttl = it->second.ttl;
@@ -273,11 +326,11 @@ void Registry::use_listed_companions(model::ChangeSet& raw) const {
 
 // What was written is what companion_of() builds: no stored value to remember.
 void Registry::remember_companions(const model::ChangeSet& raw_applied) {
-  for (const auto& r : raw_applied.remove) listed_companions_.erase({r.name, r.set_identifier});
-  for (const auto& u : raw_applied.update) listed_companions_.erase({u.old_record.name, u.old_record.set_identifier});
+  for (const auto& r : raw_applied.remove) listed_companions_.erase(key_of(r));
+  for (const auto& u : raw_applied.update) listed_companions_.erase(key_of(u.old_record));
 }
 
-Task<common::Result<std::vector<Record>>> Registry::records() {
+common::Task<common::Result<std::vector<Record>>> Registry::records() {
   auto raw = co_await provider_.list();
   if (!raw.ok()) co_return raw.error();
   auto joined = join_consuming(raw.value(), provider_.capabilities().set_identifiers);
@@ -285,16 +338,18 @@ Task<common::Result<std::vector<Record>>> Registry::records() {
   // labels (usually none): kept so deletes and updates name what is stored.
   listed_companions_.clear();
   {
-    std::map<std::pair<std::string, std::string>, std::pair<const Record*, std::string_view>> stored;
+    std::map<Key, std::pair<const Record*, std::string_view>> stored;
     for (const auto& r : raw.value()) {
       if (r.type != RecordType::kTXT || !parse_companion_name(r.name)) continue;
       for (const auto& v : r.values) {
-        if (auto set = companion_set(r, v)) stored.insert_or_assign({r.name, *set}, std::make_pair(&r, std::string_view(v)));
+        if (auto set = companion_set(r, v)) {
+          stored.insert_or_assign(Key{r.name, RecordType::kTXT, *set}, std::make_pair(&r, std::string_view(v)));
+        }
       }
     }
     for (const auto& j : joined) {
       if (j.owner().empty()) continue;
-      auto it = stored.find({companion_name(j), j.set_identifier});
+      auto it = stored.find(Key{companion_name(j), RecordType::kTXT, j.set_identifier});
       if (it == stored.end()) continue;
       const Record& listed = *it->second.first;
       Record rebuilt = companion_of(j);
@@ -309,16 +364,68 @@ Task<common::Result<std::vector<Record>>> Registry::records() {
     }
   }
   owned_.clear();
+  claims_.clear();
+  const bool native = provider_.capabilities().set_identifiers;
   for (const auto& r : joined) {
     if (r.owner().empty()) continue;
     if (owner_.empty() || r.owner() == owner_) owned_.insert(key_of(r));
+    if (!native && orphan_of(r) != Orphan::kNoRecord) {
+      for (const auto& v : r.values) ++claims_[{r.name, r.type}][v];
+    }
   }
   co_return joined;
 }
 
 bool Registry::may_modify(const Record& r) const { return owned_.contains(key_of(r)); }
 
-Task<common::Result<provider::ApplyReport>> Registry::apply(model::ChangeSet changes) {
+void Registry::keep_shared_values(const model::ChangeSet& changes, model::ChangeSet& raw) const {
+  if (provider_.capabilities().set_identifiers || claims_.empty()) return;
+  // The claims once these changes are made: a value is still needed when any
+  // owned record other than the ones removed or replaced here claims it.
+  auto after = claims_;
+  auto count = [&after](const Record& r, int delta) {
+    if (orphan_of(r) == Orphan::kNoRecord) return;
+    for (const auto& v : r.values) after[{r.name, r.type}][v] += delta;
+  };
+  for (const auto& r : changes.remove) count(r, -1);
+  for (const auto& u : changes.update) {
+    count(u.old_record, -1);
+    count(u.new_record, +1);
+  }
+  for (const auto& r : changes.create) count(r, +1);
+  auto claimed = [&after](const Record& r, const std::string& v) {
+    auto it = after.find({r.name, r.type});
+    if (it == after.end()) return false;
+    auto c = it->second.find(v);
+    return c != it->second.end() && c->second > 0;
+  };
+  auto is_companion = [](const Record& r) { return r.type == RecordType::kTXT && parse_companion_name(r.name); };
+  // Companions name the values they describe and are deleted as they are;
+  // only the records themselves lose the values others still claim.
+  std::vector<Record> removes;
+  for (auto& r : raw.remove) {
+    if (!is_companion(r)) std::erase_if(r.values, [&](const std::string& v) { return claimed(r, v); });
+    if (!r.values.empty()) removes.push_back(std::move(r));
+  }
+  raw.remove = std::move(removes);
+  std::vector<model::Update> updates;
+  for (auto& u : raw.update) {
+    if (!is_companion(u.old_record)) {
+      const auto& keep = u.new_record.values;
+      std::erase_if(u.old_record.values, [&](const std::string& v) {
+        return std::find(keep.begin(), keep.end(), v) == keep.end() && claimed(u.old_record, v);
+      });
+      if (u.old_record.values.empty()) {  // nothing of its own to delete: add the new version
+        raw.create.push_back(std::move(u.new_record));
+        continue;
+      }
+    }
+    updates.push_back(std::move(u));
+  }
+  raw.update = std::move(updates);
+}
+
+common::Task<common::Result<provider::ApplyReport>> Registry::apply(model::ChangeSet changes) {
   provider::ApplyReport report;
   model::ChangeSet allowed;
   auto refuse = [&](model::ChangeSet one, const Record& r) {
@@ -338,6 +445,7 @@ Task<common::Result<provider::ApplyReport>> Registry::apply(model::ChangeSet cha
   if (allowed.empty()) co_return report;
 
   model::ChangeSet raw = expand(allowed);
+  keep_shared_values(allowed, raw);
   use_listed_companions(raw);
   auto result = co_await provider_.apply(std::move(raw));
   if (!result.ok()) co_return result.error();

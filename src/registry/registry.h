@@ -14,18 +14,29 @@
 #include <string>
 #include <vector>
 
+#include "common/task.h"
 #include "provider/provider.h"
 
 namespace ecssd::registry {
 
-using provider::Task;
-
 inline constexpr std::string_view kCompanionLabel = "_ecssd";
 inline constexpr std::string_view kHeritage = "heritage=ecssd";
-// Labels starting with this prefix describe the registry's view and are never
-// written to DNS: "x-orphan" = "record" (companion missing) or "companion"
-// (record missing).
-inline constexpr std::string_view kOrphanLabel = "x-orphan";
+// A "key=value" longer than one character-string (255 octets: a long ECS
+// cluster name, a task ARN, a value near 253 octets) goes on in the strings
+// after it, each starting with this octet, which no key starts with.
+inline constexpr char kContinued = '+';
+// Labels starting with "x-" describe the registry's view and are never
+// written to DNS (registry.cc keeps the orphan mark in one).
+
+// A listed owned record whose two halves are not both in DNS (a change that
+// was only partly applied); the next plan repairs it. records() and join()
+// mark such records; orphan_of() reads the mark.
+enum class Orphan {
+  kNone,
+  kNoCompanion,  // the record is there, its ownership companion is not (owned by its set identifier)
+  kNoRecord,     // the companion is there, the record it describes is not
+};
+Orphan orphan_of(const model::Record& r);
 
 // "cname._ecssd.web.zone" for a CNAME at "web.zone".
 std::string companion_name(const model::Record& r);
@@ -38,9 +49,14 @@ model::Record companion_of(const model::Record& r);
 // Splits a raw listing into owned records (labels filled in from companions,
 // companions themselves folded away) and foreign records (no labels).
 // native_set_ids: the provider stores set identifiers (see Capabilities).
+// The records returned have no Record::group (it is not stored).
 std::vector<model::Record> join(const std::vector<model::Record>& raw, bool native_set_ids);
 
-// The raw changes that write `changes` (labeled records) with their companions.
+// The raw changes that write `changes` (labeled records) with their
+// companions, labels stripped. Every raw record and its companion get
+// Record::group = the owned record's name (an update: the new record's), so a
+// provider keeps a record with its companion, and all the records of one name,
+// in one transaction where it can, and never has to parse companion names.
 model::ChangeSet expand(const model::ChangeSet& changes);
 
 class Registry {
@@ -49,14 +65,18 @@ class Registry {
   Registry(provider::Provider& provider, std::string owner);
 
   // The zone as records: owned ones carry labels. Errors: the provider's.
-  Task<common::Result<std::vector<model::Record>>> records();
+  common::Task<common::Result<std::vector<model::Record>>> records();
 
   // Applies labeled changes with their companions. Updates and deletions of a
   // record not shown as owned by the last records() call are refused (reported
   // as failed with kPermissionDenied) and nothing is sent for them. A change is
   // applied only when all its raw parts were; a partly applied change shows up
   // as an orphan in the next listing and is repaired by the next plan.
-  Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes);
+  common::Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes);
+
+  // Desired records as the provider will store and list them (its
+  // canonical form), labels kept, so that the plan compares like with like.
+  std::vector<model::Record> canonicalize(std::vector<model::Record> desired) const;
 
   const std::string& owner() const { return owner_; }
   provider::Provider& provider() { return provider_; }
@@ -67,13 +87,21 @@ class Registry {
   provider::Provider& provider_;
   std::string owner_;
   // Keys of the records the last listing showed as owned (by owner_ or any).
-  std::set<std::tuple<std::string, model::RecordType, std::string>> owned_;
-  // Companion TXT records as listed, by (companion name, set identifier),
-  // when they differ from what companion_of() rebuilds from their labels
-  // (another ecssd version, another label order): deleting or replacing such a
-  // companion names exactly the value stored. Usually empty.
-  std::map<std::pair<std::string, std::string>, model::Record> listed_companions_;
+  std::set<model::RecordKey> owned_;
+  // Companion TXT records as listed, by their key (companion name, TXT, the
+  // set identifier they name), when they differ from what companion_of()
+  // rebuilds from their labels (another ecssd version, another label order):
+  // deleting or replacing such a companion names exactly the value stored.
+  // Usually empty.
+  std::map<model::RecordKey, model::Record> listed_companions_;
   void use_listed_companions(model::ChangeSet& raw) const;
+  // Without native set identifiers one RRset holds the values of several
+  // owned records (two containers of one service on one host share the CNAME
+  // target or the host's address). How many listed owned records claim each
+  // value of each (name, type), so that withdrawing one record never deletes
+  // a value another still claims.
+  std::map<std::pair<std::string, model::RecordType>, std::map<std::string, int>> claims_;
+  void keep_shared_values(const model::ChangeSet& changes, model::ChangeSet& raw) const;
   void remember_companions(const model::ChangeSet& raw_applied);
 };
 

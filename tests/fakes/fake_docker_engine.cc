@@ -388,21 +388,36 @@ size_t FakeDockerEngine::count(std::string_view prefix) const {
   return n;
 }
 
-bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.restart();
-    io.run_for(std::chrono::milliseconds(2));
-  }
-  return true;
+boost::json::object host_network_inspect(const std::string& id, const std::string& name, const std::string& service,
+                                         int port, const std::string& started_at) {
+  namespace json = boost::json;
+  return json::object{
+      {"Id", id},
+      {"Name", "/" + name},
+      {"State", json::object{{"Status", "running"}, {"Running", true}, {"Paused", false}, {"StartedAt", started_at}}},
+      {"HostConfig", json::object{{"NetworkMode", "host"}, {"PortBindings", json::object{}}}},
+      {"Config", json::object{{"Env", json::array{json::string(fmt::format("SERVICE_{}_NAME={}", port, service))}},
+                              {"Labels", json::object{}}}},
+      {"NetworkSettings",
+       json::object{{"Ports", json::object{}}, {"Networks", json::object{{"host", json::object{}}}}}},
+  };
 }
 
-void run_for(asio::io_context& io, std::chrono::milliseconds d) {
-  auto deadline = std::chrono::steady_clock::now() + d;
-  while (std::chrono::steady_clock::now() < deadline) {
+void run_until_idle(asio::io_context& io) {
+  // poll() ends once a non-blocking look at the sockets finds nothing more.
+  do {
     io.restart();
-    io.run_for(std::chrono::milliseconds(2));
+  } while (io.poll() > 0);
+}
+
+bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  auto give_up = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    run_until_idle(io);
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    io.restart();
+    io.run_one_for(std::chrono::milliseconds(2));
   }
 }
 

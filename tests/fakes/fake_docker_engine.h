@@ -87,11 +87,23 @@ class FakeDockerEngine {
   std::shared_ptr<Impl> impl_;
 };
 
-// Runs `io` until `done()` holds or `limit` passes; false on timeout.
+// What the source reads of GET /containers/{id}/json for a running
+// host-network container declaring SERVICE_<port>_NAME=<service>, as the
+// tools that script the fake engine (tests/tools) put it.
+boost::json::object host_network_inspect(const std::string& id, const std::string& name, const std::string& service,
+                                         int port, const std::string& started_at);
+
+// Runs `io` until nothing is ready to run: every handler that could run has
+// run, and every byte the fake engine and its clients exchanged over their
+// unix sockets has been read (both sides live on `io`, and the kernel moves
+// the bytes at once). Timers, held answers and a quiet event stream stay
+// pending. No clock is involved.
+void run_until_idle(boost::asio::io_context& io);
+
+// Runs `io` until `done()` holds: whatever is ready (run_until_idle), then
+// small real slices while only a real timer (a request deadline) can make
+// progress. `limit` only guards against a hang; false when it passed.
 bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
                std::chrono::milliseconds limit = std::chrono::milliseconds(5000));
-
-// Runs `io` for `d` (letting in-flight work settle).
-void run_for(boost::asio::io_context& io, std::chrono::milliseconds d);
 
 }  // namespace ecssd::fakes

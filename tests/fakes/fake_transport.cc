@@ -12,8 +12,8 @@ aws::HttpResponse xml_response(unsigned status, std::string body) {
 
 void FakeTransport::push(unsigned status, std::string body) { push(xml_response(status, std::move(body))); }
 
-aws::Task<common::Result<aws::HttpResponse>> FakeTransport::call(const aws::ServiceEndpoint& endpoint,
-                                                                 aws::HttpRequest req) {
+common::Task<common::Result<aws::HttpResponse>> FakeTransport::call(const aws::ServiceEndpoint& endpoint,
+                                                                    aws::HttpRequest req) {
   endpoints_.push_back(endpoint);
   requests_.push_back(req);
   if (!script_.empty()) {

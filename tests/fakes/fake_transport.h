@@ -25,8 +25,8 @@ class FakeTransport : public aws::Transport {
   const std::vector<aws::ServiceEndpoint>& endpoints() const { return endpoints_; }
   size_t pending() const { return script_.size(); }
 
-  aws::Task<common::Result<aws::HttpResponse>> call(const aws::ServiceEndpoint& endpoint,
-                                                    aws::HttpRequest req) override;
+  common::Task<common::Result<aws::HttpResponse>> call(const aws::ServiceEndpoint& endpoint,
+                                                       aws::HttpRequest req) override;
 
  private:
   std::deque<common::Result<aws::HttpResponse>> script_;

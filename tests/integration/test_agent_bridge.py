@@ -36,7 +36,10 @@ def dig_in(ns, port, name, qtype="A"):
     return [l for l in out.splitlines() if l and not l.startswith(";")]
 
 
-class BridgeNetworkTest(unittest.TestCase):
+class NetnsDockerdCase(unittest.TestCase):
+    """A dockerd with its default bridge inside a network namespace made for
+    the test class (cls.ns, cls.d); the containers go after each test."""
+
     @classmethod
     def setUpClass(cls):
         cls.ns = "ecssd-" + uuid.uuid4().hex[:8]
@@ -59,6 +62,8 @@ class BridgeNetworkTest(unittest.TestCase):
     def tearDown(self):
         self.d.remove_all_containers()
 
+
+class BridgeNetworkTest(NetnsDockerdCase):
     def agent(self, *extra):
         # The namespace has its own ports: any number is free there.
         a = AgentProcess(["--docker-host", self.d.docker_host, "--host-name", "host1", "--host-ip", "127.0.0.1",

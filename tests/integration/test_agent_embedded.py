@@ -7,40 +7,15 @@ import signal
 import subprocess
 import time
 import unittest
-import uuid
 
 from harness.agent import AgentProcess, dig_short, dig_status, free_port, run_ecssd, wait_until
+from harness.agent_case import DockerdAgentCase, uniq
 from harness.dockerd import Dockerd
 
 ZONE = "servicediscovery.internal"
 
 
-def uniq(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-class AgentEmbeddedTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Dockerd()
-        cls.d.start()
-        cls.d.ensure_image()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.cleanup()
-
-    def tearDown(self):
-        self.d.remove_all_containers()
-
-    def agent(self, *extra):
-        a = AgentProcess(["--docker-host", self.d.docker_host, "--host-name", "host1", "--host-ip", "127.0.0.1",
-                          *extra])
-        self.addCleanup(a.stop)
-        a.start()
-        a.wait_ready()
-        return a
-
+class AgentEmbeddedTest(DockerdAgentCase):
     def web(self, service, name=None, env=None, **kwargs):
         """A busybox httpd on a free loopback port declaring SERVICE_<port>_NAME=service."""
         port = free_port(both=False)
@@ -174,6 +149,52 @@ class AgentEmbeddedTest(unittest.TestCase):
         answer = wait_until(lambda: dig_short(a.dns_port, srv, "SRV"), 5)
         self.assertEqual(answer, [f"1 1 {port} host1.{ZONE}."])
         self.assertEqual(dig_short(a.dns_port, f"host1.{ZONE}"), ["127.0.0.1"])
+        # SRV priority and weight from the container (issue 11): the port's own keys.
+        weighted = uniq("api")
+        wport = free_port(both=False)
+        self.d.run_container(uniq(weighted), ["httpd", "-f", "-p", f"127.0.0.1:{wport}"],
+                             env={f"SERVICE_{wport}_NAME": weighted, f"SERVICE_{wport}_PRIORITY": "10",
+                                  f"SERVICE_{wport}_WEIGHT": "5"})
+        answer = wait_until(lambda: dig_short(a.dns_port, f"_{weighted}._tcp.{ZONE}", "SRV"), 5)
+        self.assertEqual(answer, [f"10 5 {wport} host1.{ZONE}."])
+
+    def test_several_zones_each_name_in_its_longest_zone(self):
+        # Issue 11: --zone repeats; one responder serves both zones, each with its SOA and NS.
+        outer, inner = "sd.test", "b.sd.test"
+        a = self.agent("--record-mode", "a", "--zone", outer, "--zone", inner)
+        rel, absolute, lost = uniq("a"), uniq("api"), uniq("lost")
+        self.web(f"{rel}.b")                       # relative to the first zone: <rel>.b.sd.test, in b.sd.test
+        self.web(f"{absolute}.{inner}.")           # a trailing dot: the zone that holds it
+        self.web("web", env={})                    # web.sd.test, in the first zone
+        lost_name, lost_port = self.web(f"{lost}.elsewhere.")
+        self.assertEqual(wait_until(lambda: dig_short(a.dns_port, f"{rel}.{inner}"), 5), ["127.0.0.1"])
+        self.assertEqual(wait_until(lambda: dig_short(a.dns_port, f"{absolute}.{inner}"), 5), ["127.0.0.1"])
+        self.assertEqual(wait_until(lambda: dig_short(a.dns_port, f"web.{outer}"), 5), ["127.0.0.1"])
+        for zone in (outer, inner):
+            soa = dig_short(a.dns_port, zone, "SOA")
+            self.assertEqual(len(soa), 1, soa)
+            self.assertTrue(soa[0].startswith(f"ns.{zone}. "), soa)
+            self.assertEqual(dig_short(a.dns_port, zone, "NS"), [f"ns.{zone}."])
+        self.assertEqual(dig_status(a.dns_port, f"nothing.{inner}")[0], "NXDOMAIN")
+        self.assertEqual(dig_status(a.dns_port, f"{lost}.elsewhere")[0], "REFUSED")
+        lines = [e for e in a.find("service not published") if e.get("container") == lost_name]
+        self.assertEqual(len(lines), 1, a.log()[-20:])
+        self.assertEqual(lines[0]["field"], f"SERVICE_{lost_port}_NAME")
+        self.assertIn("none of the served zones", lines[0]["reason"])
+        # records reads both zones by AXFR and lists the records of each.
+        code, out, err = run_ecssd("records", "--dns-listen", f"127.0.0.1:{a.dns_port}", "--zone", outer,
+                                   "--zone", inner, "--output", "json")
+        self.assertEqual(code, 0, err)
+        names = {r["name"] for r in json.loads(out)}
+        self.assertTrue({f"{rel}.{inner}", f"{absolute}.{inner}", f"web.{outer}"} <= names, names)
+        # reap reads both zones too, and its report names them (dry run: the targets here answer nothing).
+        code, out, err = run_ecssd("reap", "--provider", "embedded", "--zone", outer, "--zone", inner,
+                                   "--dns-listen", f"127.0.0.1:{a.dns_port}", "--output", "json", "--dry-run",
+                                   "--check-interval", "100ms", "--check-timeout", "200ms")
+        report = json.loads(out)
+        self.assertEqual((report["zone"], report["zones"]), (outer, [outer, inner]), err[-2000:])
+        reaped = {r["name"] for r in report["records"]}
+        self.assertTrue({f"{rel}.{inner}", f"web.{outer}"} <= reaped, reaped)
 
     def test_a_mode(self):
         a = self.agent("--record-mode", "a")
@@ -186,7 +207,8 @@ class AgentEmbeddedTest(unittest.TestCase):
     def test_records_command_lists_owner_and_container(self):
         a = self.agent()
         service = uniq("web")
-        name, port = self.web(service, env={"SERVICE_CHECK_HTTP": "/"})
+        # The check is a gate since issue 10: a path busybox httpd serves (from /).
+        name, port = self.web(service, env={"SERVICE_CHECK_HTTP": "/etc/hostname"})
         self.assertTrue(wait_until(lambda: dig_short(a.dns_port, self.fqdn(service)), 5))
         code, out, err = run_ecssd("records", "--dns-listen", f"127.0.0.1:{a.dns_port}", "--output", "json")
         self.assertEqual(code, 0, err)

@@ -233,13 +233,15 @@ class ReapRoute53Test(ReapTestBase):
         c["e"] = self.run_service("ce", "echo", base + 5)
         c["f"] = self.run_service("cf", "foxtrot", base + 6)
         c["g"] = self.run_service("cg", "golf", base + 7)
-        # An HTTP check that fails (no /health file: 404) on a RUNNING task: with
-        # --stop-failing-tasks the reaper stops the task too.
-        c["h"] = self.run_service("ch", "hotel", base + 8, http_path="/health", health_file=False,
-                                  labels=self.ecs_labels(tasks[4]))
+        # An HTTP check that fails on a RUNNING task: with --stop-failing-tasks
+        # the reaper stops the task too. Its check passes while the agent
+        # publishes (a declared check gates publication, issue 10); its /health
+        # goes (404) once the agent is dead, as when a host's service hangs.
+        c["h"] = self.run_service("ch", "hotel", base + 8, http_path="/health", labels=self.ecs_labels(tasks[4]))
         services = [("alpha", c["a"]), ("bravo", c["b"]), ("charlie", c["c"]), ("delta", c["d"]), ("echo", c["e"]),
                     ("foxtrot", c["f"]), ("golf", c["g"]), ("hotel", c["h"])]
         published = self.publish(services)
+        self.dockerd.docker("exec", "ch", "rm", "/tmp/health")
         host_record = (HOST, "A", "ecssd:%s:host" % OWNER)
         self.assertIn(host_record, self.owned())
 

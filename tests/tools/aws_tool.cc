@@ -30,7 +30,9 @@
 #include "aws/eventbridge.h"
 #include "aws/iso8601.h"
 #include "aws/sigv4.h"
+#include "common/environment.h"
 #include "common/log.h"
+#include "common/time_system.h"
 
 namespace {
 
@@ -38,6 +40,12 @@ using namespace ecssd;
 using namespace ecssd::aws;
 namespace json = boost::json;
 namespace net = boost::asio;
+
+// What main() reads once and every command runs with.
+struct Process {
+  common::Environment env = common::Environment::snapshot();
+  common::RealTimeSystem time;
+};
 
 json::object error_json(const common::Error& e) {
   return json::object{{"code", common::to_string(e.code)}, {"message", e.message}, {"transient", e.transient}};
@@ -51,11 +59,11 @@ int print(const json::object& o, bool ok) {
 // Runs `task` to completion on `io`; the value is stored from inside a void
 // coroutine, so T needs no default constructor.
 template <typename T>
-Task<void> store(Task<T> task, std::optional<T>* out) {
+common::Task<void> store(common::Task<T> task, std::optional<T>* out) {
   out->emplace(co_await std::move(task));
 }
 template <typename T>
-T run(net::io_context& io, Task<T> task) {
+T run(net::io_context& io, common::Task<T> task) {
   std::optional<T> out;
   net::co_spawn(io, store(std::move(task), &out), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
@@ -114,9 +122,9 @@ struct HttpArgs {
   std::vector<std::string> headers;
 };
 
-int cmd_http(const HttpArgs& a) {
+int cmd_http(Process& p, const HttpArgs& a) {
   net::io_context io;
-  auto client = BeastHttpClient::create(io.get_executor(), HttpClientOptions::from_env(Env::process()));
+  auto client = BeastHttpClient::create(io.get_executor(), HttpClientOptions::from_env(p.env), p.time);
   if (!client) return print({{"error", error_json(client.error())}}, false);
   json::array results;
   bool all_ok = true;
@@ -148,9 +156,9 @@ int cmd_http(const HttpArgs& a) {
                all_ok);
 }
 
-int cmd_credentials(int concurrent) {
+int cmd_credentials(Process& p, int concurrent) {
   net::io_context io;
-  auto stack = make_aws_stack(io.get_executor(), Env::process());
+  auto stack = make_aws_stack(io.get_executor(), p.env, p.time);
   if (!stack) return print({{"error", error_json(stack.error())}}, false);
   std::vector<std::optional<common::Result<Credentials>>> out(static_cast<size_t>(std::max(1, concurrent)));
   for (auto& slot : out) {
@@ -176,9 +184,9 @@ int cmd_credentials(int concurrent) {
                true);
 }
 
-int cmd_imds() {
+int cmd_imds(Process& p) {
   net::io_context io;
-  auto stack = make_aws_stack(io.get_executor(), Env::process());
+  auto stack = make_aws_stack(io.get_executor(), p.env, p.time);
   if (!stack) return print({{"error", error_json(stack.error())}}, false);
   json::object o;
   bool ok = true;
@@ -197,11 +205,11 @@ int cmd_imds() {
   return print(o, ok);
 }
 
-int cmd_region() {
+int cmd_region(Process& p) {
   net::io_context io;
-  auto stack = make_aws_stack(io.get_executor(), Env::process());
+  auto stack = make_aws_stack(io.get_executor(), p.env, p.time);
   if (!stack) return print({{"error", error_json(stack.error())}}, false);
-  auto r = run(io, resolve_region(Env::process(), stack->imds.get()));
+  auto r = run(io, resolve_region(p.env, stack->imds.get()));
   if (!r) return print({{"error", error_json(r.error())}}, false);
   return print({{"region", *r}}, true);
 }
@@ -212,13 +220,13 @@ struct Ready {
   std::optional<AwsStack> stack;
   ServiceEndpoint endpoint;
 };
-int prepare(Ready& ready, Service service) {
-  auto stack = make_aws_stack(ready.io.get_executor(), Env::process());
+int prepare(Process& p, Ready& ready, Service service) {
+  auto stack = make_aws_stack(ready.io.get_executor(), p.env, p.time);
   if (!stack) return print({{"error", error_json(stack.error())}}, false);
   ready.stack.emplace(std::move(stack.value()));
-  auto region = run(ready.io, resolve_region(Env::process(), ready.stack->imds.get()));
+  auto region = run(ready.io, resolve_region(p.env, ready.stack->imds.get()));
   if (!region) return print({{"error", error_json(region.error())}}, false);
-  auto ep = resolve_endpoint(service, Env::process(), *region);
+  auto ep = resolve_endpoint(service, p.env, *region);
   if (!ep) return print({{"error", error_json(ep.error())}}, false);
   ready.endpoint = *ep;
   return -1;
@@ -251,9 +259,9 @@ struct EcsArgs {
   std::vector<std::string> tasks;
 };
 
-int cmd_ecs(const std::string& op, const EcsArgs& a) {
+int cmd_ecs(Process& p, const std::string& op, const EcsArgs& a) {
   Ready ready;
-  if (int rc = prepare(ready, Service::kEcs); rc >= 0) return rc;
+  if (int rc = prepare(p, ready, Service::kEcs); rc >= 0) return rc;
   EcsClient ecs(*ready.stack->transport, ready.endpoint);
   auto strings = [](const std::vector<std::string>& v) {
     json::array arr;
@@ -289,9 +297,9 @@ int cmd_ecs(const std::string& op, const EcsArgs& a) {
   return 2;
 }
 
-int cmd_ec2(const std::vector<std::string>& ids, const std::vector<std::string>& filters) {
+int cmd_ec2(Process& p, const std::vector<std::string>& ids, const std::vector<std::string>& filters) {
   Ready ready;
-  if (int rc = prepare(ready, Service::kEc2); rc >= 0) return rc;
+  if (int rc = prepare(p, ready, Service::kEc2); rc >= 0) return rc;
   Ec2Client ec2(*ready.stack->transport, ready.endpoint);
   std::vector<Ec2Filter> fs;
   for (const auto& f : filters) {
@@ -319,7 +327,7 @@ int cmd_ec2(const std::vector<std::string>& ids, const std::vector<std::string>&
   return print({{"instances", out}}, true);
 }
 
-int cmd_events(const std::string& entries_json) {
+int cmd_events(Process& p, const std::string& entries_json) {
   boost::system::error_code ec;
   auto v = json::parse(entries_json, ec);
   if (ec || !v.is_array()) {
@@ -338,7 +346,7 @@ int cmd_events(const std::string& entries_json) {
     entries.push_back(std::move(entry));
   }
   Ready ready;
-  if (int rc = prepare(ready, Service::kEventBridge); rc >= 0) return rc;
+  if (int rc = prepare(p, ready, Service::kEventBridge); rc >= 0) return rc;
   EventBridgeClient events(*ready.stack->transport, ready.endpoint);
   auto r = run(ready.io, events.put_events(std::move(entries)));
   if (!r) return print({{"error", error_json(r.error())}}, false);
@@ -400,13 +408,14 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (!ecssd::log::configure(ecssd::log::Format::kText, log_level)) return 2;
+  Process p;
   if (*sign) return cmd_sign();
-  if (*http) return cmd_http(http_args);
-  if (*creds) return cmd_credentials(concurrent);
-  if (*imds) return cmd_imds();
-  if (*region) return cmd_region();
-  if (*ecs) return cmd_ecs(ecs_op, ecs_args);
-  if (*ec2) return cmd_ec2(ec2_ids, ec2_filters);
-  if (*events) return cmd_events(entries);
+  if (*http) return cmd_http(p, http_args);
+  if (*creds) return cmd_credentials(p, concurrent);
+  if (*imds) return cmd_imds(p);
+  if (*region) return cmd_region(p);
+  if (*ecs) return cmd_ecs(p, ecs_op, ecs_args);
+  if (*ec2) return cmd_ec2(p, ec2_ids, ec2_filters);
+  if (*events) return cmd_events(p, entries);
   return 2;
 }

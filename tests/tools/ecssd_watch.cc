@@ -12,9 +12,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 
-#include "common/clock.h"
+#include "common/time_system.h"
 #include "common/duration.h"
+#include "common/environment.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/time_system.h"
 #include "source/docker/docker_source.h"
 
 namespace {
@@ -85,6 +88,7 @@ int main(int argc, char** argv) {
     std::cerr << "ecssd_watch: unknown log level " << log_level << "\n";
     return 2;
   }
+  if (o.docker_host.empty()) o.docker_host = source::default_docker_host(common::Environment::snapshot());
   o.request_timeout = duration_or_die("--request-timeout", request_timeout);
   o.backoff_base = duration_or_die("--backoff-base", backoff_base);
   o.backoff_cap = duration_or_die("--backoff-cap", backoff_cap);
@@ -93,8 +97,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  common::RealTimeSystem time;
+  common::Metrics metrics;
   boost::asio::io_context io;
-  source::DockerSource docker(io, o, common::RealTimeSource::instance());
+  source::DockerSource docker(io, o, time, common::Scope(metrics));
   std::string last;
   docker.start([&] {
     if (!docker.synced()) return;

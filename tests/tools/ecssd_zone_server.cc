@@ -21,6 +21,9 @@
 #include <boost/json.hpp>
 
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/task.h"
+#include "common/time_system.h"
 #include "model/record.h"
 #include "provider/embedded/embedded_provider.h"
 
@@ -74,7 +77,7 @@ struct Server {
 };
 
 // Replaces every record with the file's content (one apply: deletions first).
-asio::awaitable<void> reload(Server* s, bool initial) {
+ecssd::common::Task<void> reload(Server* s, bool initial) {
   auto records = load(s->path);
   if (!records.ok()) {
     ecssd::log::error("zone server: cannot load records", {{"error", records.error().message}});
@@ -107,7 +110,7 @@ asio::awaitable<void> reload(Server* s, bool initial) {
   }
 }
 
-asio::awaitable<void> signals(Server* s, asio::signal_set* set) {
+ecssd::common::Task<void> signals(Server* s, asio::signal_set* set) {
   for (;;) {
     int signo = co_await set->async_wait(asio::use_awaitable);
     if (signo == SIGHUP) {
@@ -148,8 +151,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  ecssd::common::RealTimeSystem time;
+  ecssd::common::Metrics metrics;
   asio::io_context io;
-  ecssd::provider::EmbeddedProvider provider(io, options);
+  ecssd::provider::EmbeddedProvider provider(io, options, time, ecssd::common::Scope(metrics));
   if (auto s = provider.start(); !s.ok()) {
     std::fprintf(stderr, "ecssd_zone_server: %s\n", s.error().describe().c_str());
     return 1;

@@ -24,7 +24,10 @@
 #include <boost/json.hpp>
 
 #include "aws/transport.h"
+#include "common/environment.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/time_system.h"
 #include "plan/plan.h"
 #include "provider/cached_provider.h"
 #include "provider/route53/route53_provider.h"
@@ -43,8 +46,8 @@ void emit(const json::object& o) { std::cout << json::serialize(o) << "\n" << st
 
 class PipeTransport final : public aws::Transport {
  public:
-  aws::Task<common::Result<aws::HttpResponse>> call(const aws::ServiceEndpoint& endpoint,
-                                                    aws::HttpRequest req) override {
+  common::Task<common::Result<aws::HttpResponse>> call(const aws::ServiceEndpoint& endpoint,
+                                                       aws::HttpRequest req) override {
     json::array headers;
     for (const auto& [k, v] : req.headers) headers.push_back(json::array{json::string(k), json::string(v)});
     emit({{"type", "request"},
@@ -128,8 +131,10 @@ boost::asio::awaitable<void> run_ops(std::string base_url, json::object spec, in
   options.retry.base = std::chrono::milliseconds(num("retry_base_ms", 20));
 
   PipeTransport transport;
+  common::RealTimeSystem time;
+  common::Metrics metrics;
   auto owned = std::make_unique<provider::Route53Provider>(
-      transport, aws::ServiceEndpoint{"route53", "us-east-1", base_url}, options);
+      transport, aws::ServiceEndpoint{"route53", "us-east-1", base_url}, options, time, common::Scope(metrics));
   provider::Route53Provider* route53 = owned.get();
   provider::CachedProvider cached(std::move(owned));
   std::unique_ptr<registry::Registry> reg;
@@ -196,7 +201,8 @@ int main(int argc, char** argv) {
     std::cerr << "usage: route53_pipe <base_url> <ops.json>\n";
     return 2;
   }
-  ecssd::log::configure(ecssd::log::Format::kText, std::getenv("ECSSD_LOG_LEVEL") ? std::getenv("ECSSD_LOG_LEVEL") : "info");
+  const auto env = ecssd::common::Environment::snapshot();
+  ecssd::log::configure(ecssd::log::Format::kText, env.get_or("ECSSD_LOG_LEVEL", "info"));
   std::ifstream in(argv[2]);
   std::stringstream text;
   text << in.rdbuf();

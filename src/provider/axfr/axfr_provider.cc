@@ -11,7 +11,7 @@ namespace ecssd::provider {
 AxfrProvider::AxfrProvider(AxfrProviderOptions options)
     : options_(std::move(options)), zone_(model::normalize_name(options_.zone)) {}
 
-Task<common::Result<std::vector<model::Record>>> AxfrProvider::list() {
+common::Task<common::Result<std::vector<model::Record>>> AxfrProvider::list() {
   dns::AxfrOptions o;
   o.server = options_.server;
   o.zone = zone_;
@@ -22,7 +22,7 @@ Task<common::Result<std::vector<model::Record>>> AxfrProvider::list() {
   co_return std::move(result.value().records);
 }
 
-Task<common::Result<ApplyReport>> AxfrProvider::apply(model::ChangeSet) {
+common::Task<common::Result<ApplyReport>> AxfrProvider::apply(model::ChangeSet) {
   co_return common::make_error(
       common::ErrorCode::kPermissionDenied,
       fmt::format("zone {} is listed by AXFR from {}, which is read-only", zone_, options_.server));

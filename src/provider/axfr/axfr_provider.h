@@ -29,10 +29,10 @@ class AxfrProvider final : public Provider {
   // included, canonical form. Errors: those of dns::axfr() (transient
   // kUnavailable/kTimeout; kPermissionDenied when the server refuses the
   // transfer or is not authoritative for the zone; kTooLarge; kProtocol).
-  Task<common::Result<std::vector<model::Record>>> list() override;
+  common::Task<common::Result<std::vector<model::Record>>> list() override;
 
   // Always kPermissionDenied: a transfer cannot change the zone.
-  Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
+  common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
 
   // Name normalized and values as a transfer lists them (dns::canonical_record).
   model::Record canonicalize(model::Record r) const override;

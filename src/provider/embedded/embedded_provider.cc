@@ -12,13 +12,35 @@ namespace ecssd::provider {
 using common::ErrorCode;
 using common::make_error;
 
-EmbeddedProvider::EmbeddedProvider(boost::asio::io_context& io, EmbeddedOptions options,
-                                   const common::TimeSource& time)
+namespace {
+
+// The responder takes its time system and metrics explicitly (issue 8, dns
+// room): the provider's own, unless the options name them.
+dns::ResponderOptions with_time(dns::ResponderOptions o, common::TimeSystem& time, const common::Scope& metrics) {
+  if (o.time == nullptr) o.time = &time;
+  if (!o.metrics) o.metrics = metrics;
+  return o;
+}
+
+}  // namespace
+
+EmbeddedProvider::EmbeddedProvider(boost::asio::io_context& io, EmbeddedOptions options, common::TimeSystem& time,
+                                   common::Scope metrics)
     : options_(std::move(options)),
       zone_(model::normalize_name(options_.zone.zone)),
       time_(time),
+      metrics_(std::move(metrics)),
       store_(zone_),
-      responder_(std::make_unique<dns::Responder>(io, options_.responder)) {}
+      responder_(std::make_shared<dns::Responder>(io, with_time(options_.responder, time, metrics_))) {}
+
+EmbeddedProvider::EmbeddedProvider(EmbeddedProvider& primary, dns::ZoneOptions zone, common::Scope metrics)
+    : options_{.zone = std::move(zone), .responder = primary.options_.responder},
+      zone_(model::normalize_name(options_.zone.zone)),
+      time_(primary.time_),
+      metrics_(std::move(metrics)),
+      store_(zone_),
+      responder_(primary.responder_),
+      owns_responder_(false) {}
 
 EmbeddedProvider::~EmbeddedProvider() { stop(); }
 
@@ -26,14 +48,16 @@ common::Status EmbeddedProvider::start() {
   if (started_) return {};
   if (auto s = dns::validate(options_.zone); !s.ok()) return s;
   if (auto s = publish(); !s.ok()) return s;
-  if (auto s = responder_->start(); !s.ok()) return s;
+  if (owns_responder_) {
+    if (auto s = responder_->start(); !s.ok()) return s;
+  }
   started_ = true;
   log::info("embedded provider serving", {{"zone", zone_}, {"listen", responder_->endpoint()}});
   return {};
 }
 
 void EmbeddedProvider::stop() {
-  if (responder_) responder_->stop();
+  if (responder_ && owns_responder_) responder_->stop();
 }
 
 uint32_t EmbeddedProvider::next_serial() {
@@ -50,7 +74,7 @@ common::Status EmbeddedProvider::publish() {
   return {};
 }
 
-Task<common::Result<std::vector<model::Record>>> EmbeddedProvider::list() {
+common::Task<common::Result<std::vector<model::Record>>> EmbeddedProvider::list() {
   std::vector<model::Record> out = snapshot_ ? snapshot_->apex_records() : std::vector<model::Record>{};
   auto stored = store_.records();
   out.insert(out.end(), std::make_move_iterator(stored.begin()), std::make_move_iterator(stored.end()));
@@ -93,7 +117,7 @@ common::Status EmbeddedProvider::check(const model::ChangeSet& one) const {
   return {};
 }
 
-Task<common::Result<ApplyReport>> EmbeddedProvider::apply(model::ChangeSet changes) {
+common::Task<common::Result<ApplyReport>> EmbeddedProvider::apply(model::ChangeSet changes) {
   if (!started_) co_return make_error(ErrorCode::kUnavailable, "the embedded DNS responder is not running");
   ApplyReport report;
   report.requests = 1;

@@ -7,7 +7,8 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "common/clock.h"
+#include "common/time_system.h"
+#include "common/metrics.h"
 #include "dns/responder.h"
 #include "dns/zone.h"
 #include "provider/inmemory/inmemory_provider.h"
@@ -25,9 +26,17 @@ struct EmbeddedOptions {
 class EmbeddedProvider final : public Provider {
  public:
   // `io` is the agent's io_context (used by the responder only when
-  // responder.threads == 0). `time` gives the SOA serials (unix seconds).
-  EmbeddedProvider(boost::asio::io_context& io, EmbeddedOptions options,
-                   const common::TimeSource& time = common::RealTimeSource::instance());
+  // responder.threads == 0). `time` gives the SOA serials (unix seconds) and,
+  // unless responder.time is set, the responder's timers; it must outlive the
+  // provider. `metrics`: the scope of the responder's series (ecssd_dns_*),
+  // unless responder.metrics is set.
+  EmbeddedProvider(boost::asio::io_context& io, EmbeddedOptions options, common::TimeSystem& time,
+                   common::Scope metrics);
+  // Another zone on `primary`'s responder (several --zone): `zone` is this
+  // zone's options (primary's responder options are used); start() publishes
+  // it there, and only `primary` binds and stops the responder. `primary`
+  // must be started first.
+  EmbeddedProvider(EmbeddedProvider& primary, dns::ZoneOptions zone, common::Scope metrics);
   ~EmbeddedProvider() override;
 
   // Checks the options, publishes the empty zone (SOA and NS) and binds the
@@ -41,7 +50,7 @@ class EmbeddedProvider final : public Provider {
 
   // The records applied so far plus the apex SOA and NS (which ecssd does not
   // own). Never fails.
-  Task<common::Result<std::vector<model::Record>>> list() override;
+  common::Task<common::Result<std::vector<model::Record>>> list() override;
 
   // Applies each change on its own: one the zone cannot hold (outside the
   // zone, bad value, unsupported type, a CNAME beside other data at a name,
@@ -50,7 +59,7 @@ class EmbeddedProvider final : public Provider {
   // InMemoryProvider). When anything was applied a new snapshot (serial =
   // max(previous + 1, unix time)) is served before this returns. Whole-request
   // errors: kUnavailable when start() has not succeeded.
-  Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
+  common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
 
   // Name normalized and values as the zone lists them back (dns::canonical_record);
   // a record that does not parse is returned unchanged (apply() will refuse it).
@@ -68,8 +77,10 @@ class EmbeddedProvider final : public Provider {
   EmbeddedOptions options_;
   std::string zone_;
   const common::TimeSource& time_;
+  common::Scope metrics_;
   InMemoryProvider store_;
-  std::unique_ptr<dns::Responder> responder_;
+  std::shared_ptr<dns::Responder> responder_;
+  bool owns_responder_ = true;
   std::shared_ptr<const dns::ZoneSnapshot> snapshot_;
   uint32_t serial_ = 0;
   bool started_ = false;

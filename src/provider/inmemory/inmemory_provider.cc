@@ -26,12 +26,12 @@ std::vector<model::Record> InMemoryProvider::records() const {
 
 void InMemoryProvider::seed(std::vector<model::Record> records) {
   for (auto& r : records) {
-    auto k = key_of(r);
+    auto k = model::key_of(r);
     records_.insert_or_assign(std::move(k), std::move(r));
   }
 }
 
-Task<common::Result<std::vector<model::Record>>> InMemoryProvider::list() {
+common::Task<common::Result<std::vector<model::Record>>> InMemoryProvider::list() {
   ++list_calls_;
   if (fail_ && fail_times_-- > 0) co_return *fail_;
   co_return records();
@@ -41,20 +41,20 @@ std::optional<common::Error> InMemoryProvider::check(const model::ChangeSet& one
   auto refused = [&](const model::Record& r) { return refused_.contains(r.name); };
   for (const auto& r : one.create) {
     if (refused(r)) return make_error(ErrorCode::kInvalidArgument, "refused name " + r.name);
-    if (records_.contains(key_of(r))) {
+    if (records_.contains(model::key_of(r))) {
       return make_error(ErrorCode::kConflict, "record already exists: " + model::describe(r));
     }
     if (!model::in_zone(r.name, zone_)) return make_error(ErrorCode::kInvalidArgument, r.name + " is outside the zone");
   }
   for (const auto& u : one.update) {
     if (refused(u.new_record)) return make_error(ErrorCode::kInvalidArgument, "refused name " + u.new_record.name);
-    auto it = records_.find(key_of(u.old_record));
+    auto it = records_.find(model::key_of(u.old_record));
     if (it == records_.end() || it->second.values != u.old_record.values) {
       return make_error(ErrorCode::kConflict, "record to update not found as listed: " + model::describe(u.old_record));
     }
   }
   for (const auto& r : one.remove) {
-    auto it = records_.find(key_of(r));
+    auto it = records_.find(model::key_of(r));
     if (it == records_.end() || it->second.values != r.values || it->second.ttl != r.ttl) {
       return make_error(ErrorCode::kConflict, "record to delete not found as listed: " + model::describe(r));
     }
@@ -75,16 +75,16 @@ ApplyReport InMemoryProvider::apply_now(const model::ChangeSet& changes) {
       return;
     }
     for (auto& r : cs.create) {
-      records_.insert_or_assign(key_of(r), strip(r));
+      records_.insert_or_assign(model::key_of(r), strip(r));
       report.applied.create.push_back(std::move(r));
     }
     for (auto& u : cs.update) {
-      records_.erase(key_of(u.old_record));
-      records_.insert_or_assign(key_of(u.new_record), strip(u.new_record));
+      records_.erase(model::key_of(u.old_record));
+      records_.insert_or_assign(model::key_of(u.new_record), strip(u.new_record));
       report.applied.update.push_back(std::move(u));
     }
     for (auto& r : cs.remove) {
-      records_.erase(key_of(r));
+      records_.erase(model::key_of(r));
       report.applied.remove.push_back(std::move(r));
     }
   };
@@ -96,7 +96,7 @@ ApplyReport InMemoryProvider::apply_now(const model::ChangeSet& changes) {
   return report;
 }
 
-Task<common::Result<ApplyReport>> InMemoryProvider::apply(model::ChangeSet changes) {
+common::Task<common::Result<ApplyReport>> InMemoryProvider::apply(model::ChangeSet changes) {
   ++apply_calls_;
   if (!caps_.writable) co_return make_error(ErrorCode::kPermissionDenied, "provider is read-only");
   if (fail_ && fail_times_-- > 0) co_return *fail_;

@@ -16,8 +16,8 @@ class InMemoryProvider : public Provider {
 
   const std::string& zone() const override { return zone_; }
   Capabilities capabilities() const override { return caps_; }
-  Task<common::Result<std::vector<model::Record>>> list() override;
-  Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
+  common::Task<common::Result<std::vector<model::Record>>> list() override;
+  common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
 
   // Synchronous helpers for tests and for the embedded provider.
   std::vector<model::Record> records() const;
@@ -35,8 +35,7 @@ class InMemoryProvider : public Provider {
   void on_changed(std::function<void()> f) { on_changed_ = std::move(f); }
 
  private:
-  using Key = std::tuple<std::string, model::RecordType, std::string>;
-  static Key key_of(const model::Record& r) { return {r.name, r.type, r.set_identifier}; }
+  using Key = model::RecordKey;
   std::optional<common::Error> check(const model::ChangeSet& one) const;
 
   std::string zone_;

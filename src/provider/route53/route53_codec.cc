@@ -169,6 +169,5 @@ std::optional<Key> key_of(const RecordSet& rs) {
   return Key{decode_name(rs.name), *type, rs.set_identifier};
 }
 
-Key key_of(const model::Record& r) { return Key{r.name, r.type, r.set_identifier}; }
 
 }  // namespace ecssd::provider::route53

@@ -47,8 +47,7 @@ common::Result<RecordSet> to_record_set(const model::Record& r);
 model::Record canonical(model::Record r);
 
 // The identity the plan keys on, computed from a wire record set.
-using Key = std::tuple<std::string, model::RecordType, std::string>;
+using Key = model::RecordKey;
 std::optional<Key> key_of(const RecordSet& rs);
-Key key_of(const model::Record& r);
 
 }  // namespace ecssd::provider::route53

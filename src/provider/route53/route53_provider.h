@@ -13,42 +13,43 @@
 // join them), which Route 53 itself enforces.
 //
 // apply() sends one batch as few ChangeResourceRecordSets requests as the
-// limits allow, one after another, never splitting the changes of one name (a
-// record and its "<type>._ecssd.<name>" companion are one name). Updates go as
-// DELETE old + CREATE new in one request: Route 53 applies a request
-// atomically, so nobody sees the name without a value, and a DELETE that no
-// longer matches exactly (the record was changed behind ecssd's back) fails
-// instead of being overwritten, as an UPSERT would. When Route 53 refuses a
-// request (InvalidChangeBatch, InvalidInput), the changes it names, or failing
-// that halves of the request, are retried apart until each refused change is
-// isolated (a name refused as a whole is split by container, a record always
-// staying with its companion); the others are applied. Throttling, PriorRequestNotComplete, 5xx
-// and transport timeouts are retried with capped, jittered exponential backoff.
+// limits allow, one after another, never splitting a group (the records with
+// the same model::Record::group: the registry gives a record and its ownership
+// companion the owned record's name; a record without a group is grouped by
+// its name). Updates go as DELETE old + CREATE new in one request: Route 53
+// applies a request atomically, so nobody sees the name without a value, and
+// a DELETE that no longer matches exactly (the record was changed behind
+// ecssd's back) fails instead of being overwritten, as an UPSERT would. When
+// Route 53 refuses a request (InvalidChangeBatch, InvalidInput), the changes
+// it names, or failing that halves of the request, are retried apart until
+// each refused change is isolated (a group refused as a whole is split by set
+// identifier, a record always staying with its companion); the others are
+// applied. Throttling, PriorRequestNotComplete, 5xx and transport timeouts are
+// retried with capped, jittered exponential backoff, waiting on the
+// TimeSystem's timers.
+//
+// The parts: zone_lookup.h (finding the zone), client.h and retry_policy.h
+// (one call with its retries), apply_batch.h (building the requests),
+// isolate.h (isolating refused changes).
 #include <chrono>
-#include <map>
-#include <memory>
-#include <optional>
-#include <random>
 #include <string>
 
 #include "aws/transport.h"
+#include "common/metrics.h"
+#include "common/task.h"
+#include "common/time_system.h"
 #include "provider/provider.h"
+#include "provider/route53/apply_batch.h"
 #include "provider/route53/change_batch.h"
+#include "provider/route53/client.h"
+#include "provider/route53/retry_policy.h"
 #include "provider/route53/route53_codec.h"
-#include "provider/route53/route53_xml.h"
-#include "provider/route53/sleeper.h"
+#include "provider/route53/zone_lookup.h"
 
 namespace ecssd::provider {
 
-enum class ZoneType { kPrivate, kPublic, kAny };
-std::optional<ZoneType> parse_zone_type(std::string_view text);  // "private" | "public" | "any"
-
-struct Route53RetryPolicy {
-  uint32_t max_attempts = 6;  // including the first
-  std::chrono::milliseconds base{200};
-  std::chrono::milliseconds cap{10'000};
-  uint64_t seed = std::random_device{}();
-};
+using route53::parse_zone_type;
+using route53::ZoneType;
 
 struct Route53Options {
   // The zone by name (--zone) and/or by id (--zone-id, "Z123" or
@@ -57,7 +58,7 @@ struct Route53Options {
   std::string zone_id;
   ZoneType zone_type = ZoneType::kAny;  // kAny prefers private; with an id, checked
   uint32_t page_size = 300;             // ListResourceRecordSets maxitems, 1-300
-  Route53RetryPolicy retry;
+  route53::RetryPolicy retry;
   route53::BatchLimits limits;
   std::chrono::milliseconds request_timeout{10'000};
   std::string comment = "ecssd";  // ChangeBatch comment, visible in CloudTrail
@@ -65,10 +66,11 @@ struct Route53Options {
 
 class Route53Provider final : public Provider {
  public:
-  // `transport` and `sleeper` must outlive the provider; a null sleeper means
-  // real timers on the calling coroutine's executor.
+  // `transport`, `time` and the Metrics behind `scope` must outlive the
+  // provider. Retries wait on timers of `time`, on the calling coroutine's
+  // executor; `scope` makes ecssd_route53_retries_total.
   Route53Provider(aws::Transport& transport, aws::ServiceEndpoint endpoint, Route53Options options,
-                  route53::Sleeper* sleeper = nullptr);
+                  common::TimeSystem& time, common::Scope scope);
 
   // Resolves the hosted zone: GetHostedZone for an id, else
   // ListHostedZonesByName for the name, keeping the zone of the asked type
@@ -78,7 +80,7 @@ class Route53Provider final : public Provider {
   // their ids: pass --zone-id); kNotFound when no zone matches (the message
   // names the zones of the other type, if any); kPermissionDenied naming the
   // missing permission; transient errors after the retries are spent.
-  Task<common::Status> init();
+  common::Task<common::Status> init();
 
   // The zone name (normalized); before init() the name from the options.
   const std::string& zone() const override { return zone_; }
@@ -91,7 +93,7 @@ class Route53Provider final : public Provider {
   // (route53:ListResourceRecordSets), kNotFound (zone gone), kProtocol for a
   // malformed response or pagination that does not advance, transient errors
   // after the retries are spent; kInternal before init().
-  Task<common::Result<std::vector<model::Record>>> list() override;
+  common::Task<common::Result<std::vector<model::Record>>> list() override;
 
   // See the file comment. Per-change refusals are in ApplyReport::failed:
   // Route 53's InvalidChangeBatch (kConflict) or InvalidInput
@@ -104,44 +106,25 @@ class Route53Provider final : public Provider {
   // request that timed out and whose retry was refused) the outcome is unknown
   // and the caller must list again: kConflict, transient. Calls must not
   // overlap (kInternal if they do): one batch's requests go one after another.
-  Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
+  common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
 
   model::Record canonicalize(model::Record r) const override { return route53::canonical(std::move(r)); }
 
  private:
-  struct Call;
-  struct Outcome;
-  struct Batch;
+  // Sends the parts as one request; when Route 53 refuses it, splits until
+  // the refused changes are isolated. Errors: the whole-request failures of
+  // Client::send().
+  common::Task<common::Status> send_isolating(std::vector<route53::Part> parts, route53::Batch* batch);
+  // Tells the client how messages name the zone now.
+  void retarget();
 
-  // One API call with its retries.
-  Task<Outcome> send(Call call, size_t* requests);
-  Task<common::Result<aws::HttpResponse>> read(Call call);
-  Task<common::Status> find_zone_by_id(std::string id);
-  Task<common::Status> find_zone_by_name();
-  // Sends the parts (lists of Batch items) as one request; when Route 53
-  // refuses it, splits until the refused changes are isolated. Errors: the
-  // whole-request failures of send().
-  Task<common::Status> send_isolating(std::vector<std::vector<size_t>> parts, Batch* batch);
-  // The record set a DELETE of `r` must name: as listed or written, when `r`
-  // still matches it; else built from `r`.
-  common::Result<route53::RecordSet> existing_record_set(const model::Record& r) const;
-  void remember(const std::vector<route53::Change>& applied);
-  std::string where() const;
-
-  aws::Transport& transport_;
-  aws::ServiceEndpoint endpoint_;
   Route53Options options_;
-  std::unique_ptr<route53::AsioSleeper> own_sleeper_;
-  route53::Sleeper* sleeper_;
-  std::mt19937_64 seeds_;
+  route53::Client client_;
   std::string zone_;
   std::string zone_id_;
   std::string requested_id_;  // --zone-id as given, for messages before init() ends
   bool applying_ = false;
-  // Each record set as last listed or written, by key: DELETEs send exactly
-  // these strings (Route 53 wants the values as stored), and keys of record
-  // sets ecssd must not change are found here.
-  std::map<route53::Key, route53::RecordSet> known_;
+  route53::KnownRecordSets known_;
 };
 
 }  // namespace ecssd::provider

@@ -25,8 +25,15 @@ constexpr std::string_view kClusterLabel = "com.amazonaws.ecs.cluster";
 
 // The attributes a SERVICE_ variable may set. Longest first: a suffix search
 // must see "_CHECK_HTTP_STATUS" before "_CHECK_HTTP".
-constexpr std::string_view kAttributes[] = {
-    "CHECK_HTTP_STATUS", "CHECK_TIMEOUT", "CHECK_HTTP", "IGNORE", "TAGS", "NAME"};
+constexpr std::string_view kAttributes[] = {"CHECK_HTTP_STATUS", "CHECK_INTERVAL", "CHECK_TIMEOUT", "CHECK_HTTP",
+                                             "CHECK_RISE",        "CHECK_FALL",     "CHECK_TCP",     "IGNORE",
+                                             "PRIORITY",          "WEIGHT",         "TAGS",          "NAME"};
+
+// Bounds of the agent's check settings: a check every 100 ms at most, once an
+// hour at least; thresholds of 1 to 100 checks.
+constexpr std::chrono::milliseconds kMinInterval{100};
+constexpr std::chrono::milliseconds kMaxInterval{3'600'000};
+constexpr uint32_t kMaxThreshold = 100;
 
 // --- tolerant JSON access: the engine's payload is input, any field may be
 // missing or of another type, and nothing here may throw.
@@ -92,7 +99,13 @@ struct Declaration {
   std::optional<std::string> check_http;
   std::optional<std::string> check_http_status;
   std::optional<std::string> check_timeout;
+  std::optional<bool> check_tcp;
+  std::optional<std::string> check_interval;
+  std::optional<int> check_rise;
+  std::optional<int> check_fall;
   std::optional<std::vector<std::string>> tags;
+  std::optional<uint16_t> priority;
+  std::optional<uint16_t> weight;
 };
 
 struct PortKey {
@@ -186,14 +199,42 @@ class Extractor {
         return;
       }
       d.check_timeout = value;
+    } else if (attribute == "CHECK_TCP") {
+      d.check_tcp = truthy(value);
+    } else if (attribute == "CHECK_INTERVAL") {
+      auto t = common::parse_duration(value);
+      if (!t.ok() || *t < kMinInterval || *t > kMaxInterval) {
+        reject(field, fmt::format("\"{}\" is not a duration from 100ms to 1h (e.g. \"10s\")", value));
+        return;
+      }
+      d.check_interval = value;
+    } else if (attribute == "PRIORITY" || attribute == "WEIGHT") {
+      auto n = parse_number(value);
+      if (!n || *n > 65535) {
+        reject(field, fmt::format("\"{}\" is not an SRV {} from 0 to 65535", value,
+                                  attribute == "PRIORITY" ? "priority" : "weight"));
+        return;
+      }
+      (attribute == "PRIORITY" ? d.priority : d.weight) = static_cast<uint16_t>(*n);
+    } else if (attribute == "CHECK_RISE" || attribute == "CHECK_FALL") {
+      auto n = parse_number(value);
+      if (!n || *n < 1 || *n > kMaxThreshold) {
+        reject(field, fmt::format("\"{}\" is not a number of checks from 1 to {}", value, kMaxThreshold));
+        return;
+      }
+      (attribute == "CHECK_RISE" ? d.check_rise : d.check_fall) = static_cast<int>(*n);
     }
   }
 
   static common::Status validate_service_name(std::string_view name) {
-    if (name.empty()) return common::make_error(common::ErrorCode::kInvalidArgument, "the name is empty");
-    if (name.back() == '.') {
+    // A trailing dot makes the name absolute: the record builder checks it
+    // lies in a served zone (several --zone).
+    const std::string_view written = name;
+    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    if (name.empty()) {
       return common::make_error(common::ErrorCode::kInvalidArgument,
-                                fmt::format("\"{}\" must be relative to the zone (no trailing dot)", name));
+                                written.empty() ? std::string("the name is empty")
+                                                : fmt::format("\"{}\" is not a service name", written));
     }
     size_t start = 0;
     while (true) {
@@ -201,7 +242,7 @@ class Extractor {
       std::string_view label = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
       if (auto s = model::validate_label(label, true); !s.ok()) {
         return common::make_error(common::ErrorCode::kInvalidArgument,
-                                  fmt::format("\"{}\" is not a valid DNS name: {}", name, s.error().message));
+                                  fmt::format("\"{}\" is not a valid DNS name: {}", written, s.error().message));
       }
       if (dot == std::string_view::npos) return {};
       start = dot + 1;
@@ -285,16 +326,33 @@ class Extractor {
       }
     }
     auto pick = [&](const auto& specific, const auto& general) { return specific ? specific : general; };
-    if (auto path = pick(d.check_http, general_.check_http)) {
-      s.check.kind = model::HealthCheck::Kind::kHttp;
-      s.check.http_path = *path;
-    }
+    set_check(s.check, d);
     if (auto st = pick(d.check_http_status, general_.check_http_status)) s.check.http_status = *st;
     if (auto t = pick(d.check_timeout, general_.check_timeout)) s.check.timeout = *t;
+    if (auto t = pick(d.check_interval, general_.check_interval)) s.check.interval = *t;
+    if (auto n = pick(d.check_rise, general_.check_rise)) s.check.rise = *n;
+    if (auto n = pick(d.check_fall, general_.check_fall)) s.check.fall = *n;
     if (auto tags = pick(d.tags, general_.tags)) s.tags = *tags;
+    if (auto n = pick(d.priority, general_.priority)) s.priority = *n;
+    if (auto n = pick(d.weight, general_.weight)) s.weight = *n;
     s.task_arn = task_arn_;
     s.cluster = cluster_;
     out_.services.push_back(std::move(s));
+  }
+
+  // The check a service declares: CHECK_HTTP or CHECK_TCP of its port, else
+  // the container-wide one. An HTTP path wins over CHECK_TCP of the same
+  // scope; CHECK_TCP=false opts the port out of the agent's --check-all.
+  void set_check(model::HealthCheck& check, const Declaration& port) const {
+    const Declaration& d = port.check_http || port.check_tcp ? port : general_;
+    if (d.check_http) {
+      check.kind = model::HealthCheck::Kind::kHttp;
+      check.http_path = *d.check_http;
+      check.declared = true;
+    } else if (d.check_tcp) {
+      check.declared = *d.check_tcp;
+      check.opted_out = !*d.check_tcp;
+    }
   }
 
   // NetworkSettings.Ports["80/tcp"] = [{"HostIp":"0.0.0.0","HostPort":"18081"}, {"HostIp":"::",...}]:

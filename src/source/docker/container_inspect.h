@@ -32,15 +32,20 @@ struct Extraction {
 };
 
 // The services a container declares:
-//  - SERVICE_<port>_NAME=<name> (env, or label; labels win) names the service on
+//  - SERVICE_<port>_NAME=<name> (env, or label; labels win; relative to the
+//    first --zone, or with a trailing dot a name in any served zone) names the service on
 //    that container port, once per protocol the port is exposed or published
 //    with (tcp when it is neither, udp when the name ends in "._udp");
 //  - SERVICE_NAME=<name> names the service of a container with one port number
 //    (or none: container_port 0); with several it is rejected;
 //  - SERVICE_IGNORE / SERVICE_<port>_IGNORE (any value but "", "0", "false",
 //    "no") opt the container or the port out;
-//  - SERVICE_[<port>_]CHECK_HTTP, _CHECK_HTTP_STATUS, _CHECK_TIMEOUT, _TAGS: the
-//    container-wide form is the default for every service, the port form wins;
+//  - SERVICE_[<port>_]CHECK_HTTP, _CHECK_HTTP_STATUS, _CHECK_TCP, _CHECK_INTERVAL,
+//    _CHECK_TIMEOUT, _CHECK_RISE, _CHECK_FALL, _TAGS, _PRIORITY, _WEIGHT (SRV,
+//    0-65535, default 1 and 1; a bad one keeps the default): the container-wide form
+//    is the default for every service, the port form wins. CHECK_HTTP or
+//    CHECK_TCP=true declares a check the agent gates publication on;
+//    CHECK_TCP=false opts out of --check-all;
 //  - labels com.amazonaws.ecs.task-arn and com.amazonaws.ecs.cluster.
 // host_port comes from NetworkSettings.Ports["<port>/<proto>"] (0 when not
 // published); with host networking it is the container port. Never fails: every

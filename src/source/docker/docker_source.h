@@ -14,6 +14,12 @@
 // rename, ...) is confirmed by an inspect first; destroy/remove forget the
 // container; exec_* and other noise is ignored. Replayed events (since=) only
 // ask for an inspect.
+//
+// The stages, each in its own file: engine_session (connection, API version,
+// event stream, reconnect backoff), event_meaning (what each event does),
+// inspect_queue (bounded, de-duplicated inspects and reading their answers),
+// reconcile (a full listing made into the snapshot), container_table (the
+// snapshot and its change log).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -23,14 +29,17 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "common/clock.h"
+#include "common/metrics.h"
 #include "common/result.h"
+#include "common/time_system.h"
+#include "source/docker/docker_host.h"
 #include "source/source.h"
 
 namespace ecssd::source {
 
 struct DockerSourceOptions {
-  // "unix:///var/run/docker.sock"; empty: $DOCKER_HOST, else that default.
+  // "unix:///var/run/docker.sock" (required; default_docker_host(env) gives
+  // the default).
   std::string docker_host;
   // The network whose address a container target uses (--network).
   std::string network;
@@ -49,7 +58,8 @@ struct DockerSourceOptions {
 };
 
 // Checks options before use. Errors: kInvalidArgument naming the bad option
-// (docker host not a unix socket, zero timeout or bounds, backoff cap < base).
+// (docker host empty or not a unix socket, zero timeout or bounds, backoff
+// cap < base).
 common::Status validate(const DockerSourceOptions& options);
 
 struct DockerSourceStatus {
@@ -65,13 +75,19 @@ struct DockerSourceStatus {
   uint64_t stale_inspects = 0;  // inspect results dropped for a newer event
   uint64_t rejections_logged = 0;
   size_t containers = 0;   // containers known (any state)
+  size_t inspects_queued = 0;     // never more than `containers`
+  size_t inspects_in_flight = 0;  // never more than max_concurrent_inspects
   std::string last_error;  // why the engine was last unreachable
 };
 
 class DockerSource final : public Source {
  public:
   // Throws std::invalid_argument when validate(options) fails (start-up only).
-  DockerSource(boost::asio::io_context& io, DockerSourceOptions options, common::TimeSource& time);
+  // Reconnect backoff waits on timers of `time`; the ecssd_docker_* series are
+  // made from `scope`. `time` and the Metrics behind `scope` must outlive the
+  // source and the work it leaves on `io`.
+  DockerSource(boost::asio::io_context& io, DockerSourceOptions options, common::TimeSystem& time,
+               common::Scope scope);
   ~DockerSource() override;
   DockerSource(const DockerSource&) = delete;
   DockerSource& operator=(const DockerSource&) = delete;

@@ -1,8 +1,6 @@
 #include "source/docker/engine_client.h"
 
-#include <sys/un.h>
-
-#include <cstdlib>
+#include <optional>
 
 #include <fmt/format.h>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -22,6 +20,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using common::ErrorCode;
+using common::Task;
 using local = asio::local::stream_protocol;
 
 struct EngineConnection {
@@ -50,7 +49,6 @@ struct EngineStream::State {
 
 namespace {
 
-constexpr std::string_view kDefaultDockerHost = "unix:///var/run/docker.sock";
 constexpr size_t kPieceBytes = 16 * 1024;
 
 std::string describe_target(std::string_view target) {
@@ -158,31 +156,6 @@ std::string EngineResponse::error_message() const {
   std::string text = body.substr(0, 200);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
   return text;
-}
-
-std::string default_docker_host() {
-  const char* env = std::getenv("DOCKER_HOST");
-  return env && *env ? std::string(env) : std::string(kDefaultDockerHost);
-}
-
-common::Result<std::string> socket_path_from_docker_host(std::string_view host) {
-  std::string_view path = host;
-  if (path.starts_with("unix://")) {
-    path.remove_prefix(7);
-  } else if (path.find("://") != std::string_view::npos) {
-    return common::make_error(ErrorCode::kInvalidArgument,
-                              fmt::format("docker host \"{}\": only unix:// sockets are supported", host));
-  }
-  if (path.empty() || path.front() != '/') {
-    return common::make_error(ErrorCode::kInvalidArgument,
-                              fmt::format("docker host \"{}\": expected unix:///absolute/path", host));
-  }
-  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
-    return common::make_error(ErrorCode::kInvalidArgument,
-                              fmt::format("docker host \"{}\": a unix socket path has at most {} characters", host,
-                                          sizeof(sockaddr_un::sun_path) - 1));
-  }
-  return std::string(path);
 }
 
 EngineStream::EngineStream(std::shared_ptr<State> state) : state_(std::move(state)) {}

@@ -12,18 +12,16 @@
 #include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include "common/result.h"
+#include "common/task.h"
 
 namespace ecssd::source {
 
-template <typename T>
-using Task = boost::asio::awaitable<T>;
-
 struct EngineLimits {
   // Deadline of one request: connect, send, and read the whole response (for a
-  // stream: up to its headers).
+  // stream: up to its headers). A socket I/O deadline, kept by Beast's own
+  // stream timer on the real clock (not a common::TimeSystem wait).
   std::chrono::milliseconds timeout{10'000};
   // Bound on a response body (list, inspect, ping).
   size_t max_response_bytes = size_t{16} << 20;
@@ -38,14 +36,6 @@ struct EngineResponse {
   // The engine's error text: {"message": "..."}, else the body itself (shortened).
   std::string error_message() const;
 };
-
-// The docker host to use when none is given: $DOCKER_HOST, else the default socket.
-std::string default_docker_host();
-
-// "unix:///var/run/docker.sock" (or a bare absolute path) -> the socket path.
-// Errors: kInvalidArgument, naming the value, for other schemes (tcp://,
-// ssh://, npipe://), a relative path, or a path too long for a unix socket.
-common::Result<std::string> socket_path_from_docker_host(std::string_view docker_host);
 
 struct EngineConnection;
 
@@ -63,7 +53,7 @@ class EngineStream {
   // timeout: the engine sends nothing while nothing happens. Errors:
   // kUnavailable (transient) when the engine ends the stream or the connection
   // breaks; kCancelled after close(); kProtocol for a malformed chunked body.
-  Task<common::Result<std::string>> read_some();
+  common::Task<common::Result<std::string>> read_some();
 
   // Closes the connection; a pending read_some() ends with kCancelled. Idempotent.
   void close();
@@ -86,14 +76,14 @@ class EngineClient {
   // kTimeout (transient) when limits.timeout passes; kTooLarge when the body
   // exceeds limits.max_response_bytes; kProtocol for a malformed HTTP response;
   // kCancelled after cancel_all().
-  Task<common::Result<EngineResponse>> get(std::string target);
+  common::Task<common::Result<EngineResponse>> get(std::string target);
 
   // Opens a streamed GET and returns once the response headers arrived with
   // status 200 and an event-stream content type. Errors: as get(), plus
   // kProtocol (kUnavailable, transient, for 5xx) when the engine answers
   // another status, naming the engine's message; kProtocol for an unexpected
   // content type.
-  Task<common::Result<std::shared_ptr<EngineStream>>> stream(std::string target);
+  common::Task<common::Result<std::shared_ptr<EngineStream>>> stream(std::string target);
 
   // Closes every open connection (requests end with kCancelled). For shutdown.
   void cancel_all();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include <fmt/format.h>
 #include <boost/json/serialize.hpp>
@@ -31,7 +32,8 @@ int64_t int_field(const json::object& o, std::string_view key) {
   if (it == o.end()) return 0;
   if (const auto* i = it->value().if_int64()) return *i;
   if (const auto* u = it->value().if_uint64()) return static_cast<int64_t>(*u);
-  if (const auto* d = it->value().if_double()) return static_cast<int64_t>(*d);
+  // Out of range is as absent: converting it would be undefined.
+  if (const auto* d = it->value().if_double(); d && *d > -0x1p63 && *d < 0x1p63) return static_cast<int64_t>(*d);
   return 0;
 }
 
@@ -76,7 +78,11 @@ common::Result<EngineEvent> parse_event(const json::value& v) {
   }
   if (e.id.empty()) e.id = string_field(*o, "id");
   e.time_nano = int_field(*o, "timeNano");
-  if (e.time_nano == 0) e.time_nano = int_field(*o, "time") * 1'000'000'000;
+  if (e.time_nano == 0) {
+    int64_t seconds = int_field(*o, "time");
+    constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1'000'000'000;
+    if (seconds >= -kMaxSeconds && seconds <= kMaxSeconds) e.time_nano = seconds * 1'000'000'000;
+  }
   return e;
 }
 
@@ -135,7 +141,9 @@ void EventDecoder::feed(std::string_view b, Output& out) {
       value_bytes_ = 0;
     }
     size_t end = b.find_first_of(kLineEnds);
-    std::string_view piece = b.substr(0, end);
+    // At most one octet past the bound: a value is refused at the same octet
+    // however the stream was cut, even when it arrives whole.
+    std::string_view piece = b.substr(0, std::min(end, max_event_bytes_ + 1 - value_bytes_));
     boost::system::error_code ec;
     size_t n = parser_.write_some(piece.data(), piece.size(), ec);
     if (ec) {
@@ -146,7 +154,13 @@ void EventDecoder::feed(std::string_view b, Output& out) {
     value_bytes_ += n;
     b.remove_prefix(n);
     if (parser_.done()) {
-      emit(out);
+      // The parser takes the white space after a value too: not the value's.
+      size_t blank = n - std::min(n, piece.substr(0, n).find_last_not_of(kSeparators) + 1);
+      if (value_bytes_ - blank > max_event_bytes_) {
+        fail(out, fmt::format("event exceeds {} bytes; skipped", max_event_bytes_));
+      } else {
+        emit(out);
+      }
       continue;
     }
     if (value_bytes_ > max_event_bytes_) {

@@ -18,7 +18,7 @@ class FakeCredentialsProvider final : public CredentialsProvider {
 
   void push(common::Result<Credentials> r) { script_.push_back(std::move(r)); }
 
-  Task<common::Result<Credentials>> credentials() override {
+  common::Task<common::Result<Credentials>> credentials() override {
     ++calls_;
     co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
     if (!script_.empty()) {

@@ -15,8 +15,8 @@ class FakeEc2Api final : public Ec2Api {
   void fail_with(std::optional<common::Error> error) { error_ = std::move(error); }
   int calls() const { return calls_; }
 
-  Task<common::Result<std::vector<Ec2Instance>>> describe_instances(std::vector<std::string> instance_ids,
-                                                                    std::vector<Ec2Filter> filters) override {
+  common::Task<common::Result<std::vector<Ec2Instance>>> describe_instances(std::vector<std::string> instance_ids,
+                                                                            std::vector<Ec2Filter> filters) override {
     ++calls_;
     if (error_) co_return *error_;
     std::vector<Ec2Instance> out;

@@ -26,14 +26,15 @@ class FakeEcsApi final : public EcsApi {
   // Every call fails with `error` until cleared (nullopt).
   void fail_with(std::optional<common::Error> error) { error_ = std::move(error); }
 
-  Task<common::Result<std::vector<std::string>>> list_clusters() override {
+  common::Task<common::Result<std::vector<std::string>>> list_clusters() override {
     if (error_) co_return *error_;
     std::vector<std::string> out;
     for (const auto& [name, tasks] : clusters_) out.push_back(name);
     co_return out;
   }
 
-  Task<common::Result<std::vector<std::string>>> list_tasks(std::string cluster, EcsTaskFilter filter) override {
+  common::Task<common::Result<std::vector<std::string>>> list_tasks(std::string cluster,
+                                                                    EcsTaskFilter filter) override {
     if (error_) co_return *error_;
     auto it = clusters_.find(cluster);
     if (it == clusters_.end()) co_return not_found(cluster);
@@ -52,8 +53,8 @@ class FakeEcsApi final : public EcsApi {
     co_return out;
   }
 
-  Task<common::Result<EcsDescribeResult>> describe_tasks(std::string cluster,
-                                                          std::vector<std::string> task_arns) override {
+  common::Task<common::Result<EcsDescribeResult>> describe_tasks(std::string cluster,
+                                                                 std::vector<std::string> task_arns) override {
     if (error_) co_return *error_;
     auto it = clusters_.find(cluster);
     if (it == clusters_.end()) co_return not_found(cluster);
@@ -69,7 +70,7 @@ class FakeEcsApi final : public EcsApi {
     co_return out;
   }
 
-  Task<common::Result<EcsTask>> stop_task(std::string cluster, std::string task, std::string reason) override {
+  common::Task<common::Result<EcsTask>> stop_task(std::string cluster, std::string task, std::string reason) override {
     if (error_) co_return *error_;
     auto it = clusters_.find(cluster);
     if (it == clusters_.end()) co_return not_found(cluster);

@@ -15,7 +15,7 @@ class FakeEventBridgeApi final : public EventBridgeApi {
   void fail_with(std::optional<common::Error> error) { error_ = std::move(error); }
   const std::vector<EventEntry>& accepted() const { return accepted_; }
 
-  Task<common::Result<PutEventsResult>> put_events(std::vector<EventEntry> entries) override {
+  common::Task<common::Result<PutEventsResult>> put_events(std::vector<EventEntry> entries) override {
     if (error_) co_return *error_;
     if (entries.empty()) co_return common::make_error(common::ErrorCode::kInvalidArgument, "no entries");
     PutEventsResult out;

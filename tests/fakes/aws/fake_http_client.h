@@ -20,7 +20,7 @@ class FakeHttpClient final : public HttpClient {
   explicit FakeHttpClient(Handler handler = {}) : handler_(std::move(handler)) {}
   void set_handler(Handler handler) { handler_ = std::move(handler); }
 
-  Task<common::Result<HttpResponse>> send(HttpRequest req) override {
+  common::Task<common::Result<HttpResponse>> send(HttpRequest req) override {
     requests_.push_back(req);
     co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
     if (!handler_) co_return common::make_error(common::ErrorCode::kUnavailable, "no handler", true);

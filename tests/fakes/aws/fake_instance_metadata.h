@@ -17,7 +17,7 @@ class FakeInstanceMetadata final : public InstanceMetadata {
   void set_enabled(bool on) { enabled_ = on; }
   void set_unreachable(bool on) { unreachable_ = on; }
 
-  Task<common::Result<std::string>> get(std::string path) override {
+  common::Task<common::Result<std::string>> get(std::string path) override {
     ++calls_;
     if (!enabled_) co_return common::make_error(common::ErrorCode::kUnavailable, "disabled");
     if (unreachable_) {

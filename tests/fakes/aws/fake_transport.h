@@ -20,7 +20,7 @@ class FakeTransport final : public Transport {
   explicit FakeTransport(Handler handler = {}) : handler_(std::move(handler)) {}
   void set_handler(Handler handler) { handler_ = std::move(handler); }
 
-  Task<common::Result<HttpResponse>> call(const ServiceEndpoint& endpoint, HttpRequest req) override {
+  common::Task<common::Result<HttpResponse>> call(const ServiceEndpoint& endpoint, HttpRequest req) override {
     calls_.push_back({endpoint, std::move(req)});
     if (!handler_) co_return common::make_error(common::ErrorCode::kUnavailable, "no handler", true);
     co_return handler_(calls_.back());

@@ -48,8 +48,7 @@ class MotoServer:
     def start(self):
         """Starts moto_server and waits until it answers. Returns self.
         Raises RuntimeError with the server's output when it cannot start."""
-        command = shutil.which("moto_server")
-        base = [command] if command else [sys.executable, "-m", "moto.server"]
+        base = self.command()
         last_error = ""
         for _ in range(3):  # the free port may be taken between choice and bind
             self.port = free_port(host=self.host, both=False)
@@ -62,6 +61,11 @@ class MotoServer:
             last_error = self.log_tail()
             self.stop()
         raise RuntimeError(f"moto_server did not start:\n{last_error}")
+
+    def command(self):
+        """The moto_server command line, before its -H and -p."""
+        command = shutil.which("moto_server")
+        return [command] if command else [sys.executable, "-m", "moto.server"]
 
     def _wait_ready(self):
         deadline = time.monotonic() + self.startup_timeout

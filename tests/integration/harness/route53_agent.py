@@ -99,6 +99,9 @@ def not_owned_by(sets, owner):
 
 # --- the proxy
 
+DROP = object()  # an answer that is no answer: the proxy closes the connection
+
+
 def route53_error(status, code, message):
     body = ('<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
             f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
@@ -164,6 +167,8 @@ class AwsProxy(LoopbackHttpServer):
       throttle_share   share of calls answered Throttling (400), spread evenly
       deny_ops         operations answered AccessDenied (403)
       outage           every call answered 503 ServiceUnavailable
+    harness/route53_faults.py's FaultProxy adds 500s, PriorRequestNotComplete,
+    silence and listings cut on a given page.
     """
 
     def __init__(self, upstream, throttle_share=0.0):
@@ -191,11 +196,19 @@ class AwsProxy(LoopbackHttpServer):
             def handle_one(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else b""
-                status, data, ctype = proxy._answer(self.command, self.path, self.headers, body)
+                answer = proxy._answer(self.command, self.path, self.headers, body)
+                if answer is DROP:  # no answer at all: the connection just closes
+                    self.close_connection = True
+                    return
+                status, data, ctype = answer[:3]
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                if len(answer) > 3:  # cut: part of the body, then the connection closes
+                    self.wfile.write(data[:answer[3]])
+                    self.close_connection = True
+                    return
                 self.wfile.write(data)
 
             do_GET = do_POST = do_PUT = do_DELETE = handle_one
@@ -224,7 +237,7 @@ class AwsProxy(LoopbackHttpServer):
 
     # -- the work
 
-    def _inject(self, service, op):
+    def _inject(self, service, op, call=None):
         if service != "route53":
             return None
         if self.outage:
@@ -250,20 +263,28 @@ class AwsProxy(LoopbackHttpServer):
         key = re.search(r"Credential=([^/,]+)/", auth)
         sig = re.search(r"Signature=([0-9a-f]+)", auth)
         agent = lower.get("user-agent", "")
-        call = {"service": service, "op": op, "zone": zone, "start": time.time(), "end": None, "status": None,
-                "injected": None, "changes": changes_in(body) if op == "ChangeResourceRecordSets" else [],
+        call = {"service": service, "op": op, "zone": zone, "path": path, "start": time.time(), "end": None,
+                "status": None, "injected": None,
+                "changes": changes_in(body) if op == "ChangeResourceRecordSets" else [],
                 "client": "ecssd" if agent.startswith("ecssd") else ("boto3" if "Boto" in agent else agent),
                 "entries": events_in(body) if op == "PutEvents" else [],
                 "access_key": key.group(1) if key else "", "signature": sig.group(1) if sig else "",
                 "security_token": lower.get("x-amz-security-token", "")}
-        answer = self._inject(service, op)
+        answer = self._inject(service, op, call)
         if answer is not None:
-            call["injected"] = answer[1].decode()
+            call["injected"] = "dropped" if answer is DROP else answer[1].decode()
         else:
             answer = self._forward(method, path, headers, body)
-        call["status"], call["end"] = answer[0], time.time()
+            answer = self._after_forward(call, answer)
+        call["status"], call["end"] = (None if answer is DROP else answer[0]), time.time()
         with self.lock:
             self.calls.append(call)
+        return answer
+
+    def _after_forward(self, call, answer):
+        """The answer moto gave, as the client will get it (subclasses may
+        replace it: harness/route53_faults.py). An answer may be DROP, or
+        carry a 4th element: how many body bytes to send before cutting."""
         return answer
 
     def _forward(self, method, path, headers, body):

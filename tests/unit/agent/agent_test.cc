@@ -3,16 +3,19 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+
+#include "common/metrics.h"
+#include "common/time_system.h"
 #include "fakes/fake_source.h"
-#include "fakes/run_sync.h"
 #include "provider/inmemory/inmemory_provider.h"
 #include "registry/registry.h"
 
 namespace ecssd::agent {
 namespace {
 
+using std::chrono::milliseconds;
 using testing::FakeSource;
-using testing::run_sync;
 
 model::Service svc(std::string id, std::string name, uint16_t port) {
   model::Service s;
@@ -37,12 +40,21 @@ class AgentTest : public ::testing::Test {
     options_.retry_cap = std::chrono::milliseconds(2);
   }
 
-  // Runs the loop until idle (no timers pending but the idle wake timer).
-  void settle() {
-    for (int i = 0; i < 50; ++i) {
-      io_.restart();
-      io_.poll();
-    }
+  Agent make_agent() { return Agent(io_, source_, *cache_, options_, time_, common::Scope(metrics_)); }
+
+  // Runs what is ready, without moving simulated time.
+  void settle() { time_.run_for(io_, milliseconds(0)); }
+
+  // Runs `task` to completion, moving simulated time as its timers need.
+  template <typename T>
+  T run_task(boost::asio::awaitable<T> task) {
+    std::optional<T> out;
+    boost::asio::co_spawn(io_, std::move(task), [&out](std::exception_ptr e, T value) {
+      if (e) std::rethrow_exception(e);
+      out.emplace(std::move(value));
+    });
+    EXPECT_TRUE(time_.run_until(io_, [&out] { return out.has_value(); }, std::chrono::hours(1)));
+    return std::move(*out);
   }
 
   size_t count_type(model::RecordType t) {
@@ -51,7 +63,9 @@ class AgentTest : public ::testing::Test {
     return n;
   }
 
+  common::SimulatedTimeSystem time_;  // before the io_context whose coroutines hold its timers
   boost::asio::io_context io_;
+  common::Metrics metrics_;
   provider::InMemoryProvider* mem_;
   std::unique_ptr<provider::CachedProvider> cache_;
   FakeSource source_;
@@ -59,7 +73,7 @@ class AgentTest : public ::testing::Test {
 };
 
 TEST_F(AgentTest, PublishesWhenSyncedAndWithdrawsWhenGone) {
-  Agent agent(io_, source_, *cache_, options_);
+  Agent agent = make_agent();
   agent.start();
   settle();
   EXPECT_EQ(mem_->apply_calls(), 0u);  // not synced: nothing is done
@@ -79,7 +93,7 @@ TEST_F(AgentTest, PublishesWhenSyncedAndWithdrawsWhenGone) {
 }
 
 TEST_F(AgentTest, ABurstOfChangesIsCoalescedIntoOneApply) {
-  Agent agent(io_, source_, *cache_, options_);
+  Agent agent = make_agent();
   agent.start();
   std::vector<model::Service> all;
   for (int i = 0; i < 200; ++i) {
@@ -104,41 +118,71 @@ TEST_F(AgentTest, ABurstOfChangesIsCoalescedIntoOneApply) {
 TEST_F(AgentTest, ALongBurstIsBatchedByMaxDelayAndALoneChangeByInterval) {
   options_.batch_interval = std::chrono::milliseconds(40);
   options_.batch_max_delay = std::chrono::milliseconds(150);
-  Agent agent(io_, source_, *cache_, options_);
+  Agent agent = make_agent();
   agent.start();
   source_.set({});
-  auto run_for = [&](std::chrono::milliseconds d) {
-    auto end = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < end) {
-      io_.restart();
-      io_.run_for(std::chrono::milliseconds(2));
-    }
-  };
-  run_for(std::chrono::milliseconds(60));
+  auto run_for = [&](milliseconds d) { time_.run_for(io_, d); };
+  run_for(milliseconds(60));
   const size_t before = mem_->apply_calls();
   std::vector<model::Service> all;
-  for (int i = 0; i < 60; ++i) {  // a change every ~10 ms for ~600 ms
+  for (int i = 0; i < 60; ++i) {  // a change every 10 ms for 600 ms
     all.push_back(svc(fmt::format("{:03d}", i), "web", static_cast<uint16_t>(20000 + i)));
     source_.set(all);
-    run_for(std::chrono::milliseconds(10));
+    run_for(milliseconds(10));
   }
   const size_t during = mem_->apply_calls() - before;
   EXPECT_GE(during, 2u);   // not held back until the burst ends
   EXPECT_LE(during, 8u);   // nor one per change
-  run_for(std::chrono::milliseconds(200));
+  run_for(milliseconds(200));
   EXPECT_EQ(count_type(model::RecordType::kCNAME), 60u);
 
-  // Alone: out after the quiet interval, well before the max delay.
+  // Alone, after a quiet interval: out at once, waiting for nothing.
   const size_t applies = mem_->apply_calls();
   all.push_back(svc("lone", "web", 21000));
   source_.set(all);
-  auto t0 = std::chrono::steady_clock::now();
-  while (mem_->apply_calls() == applies && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2)) {
-    io_.restart();
-    io_.run_for(std::chrono::milliseconds(2));
-  }
+  const auto t0 = time_.steady_now();
+  EXPECT_TRUE(time_.run_until(io_, [&] { return mem_->apply_calls() > applies; }, std::chrono::seconds(2)));
   EXPECT_EQ(mem_->apply_calls(), applies + 1);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(140));
+  EXPECT_LT(time_.steady_now() - t0, milliseconds(5));
+
+  // A second change right after that run is batched: out after the quiet
+  // interval, not at once, and well before the max delay.
+  run_for(milliseconds(10));
+  all.push_back(svc("second", "web", 21001));
+  source_.set(all);
+  const auto t1 = time_.steady_now();
+  EXPECT_TRUE(time_.run_until(io_, [&] { return mem_->apply_calls() > applies + 1; }, std::chrono::seconds(2)));
+  EXPECT_EQ(mem_->apply_calls(), applies + 2);
+  EXPECT_GE(time_.steady_now() - t1, milliseconds(40));
+  EXPECT_LT(time_.steady_now() - t1, milliseconds(140));
+  agent.stop();
+  settle();
+}
+
+// A burst on a quiet agent: its first change goes at once, the rest in
+// batches after it, so the burst costs one call more than a debounce alone.
+TEST_F(AgentTest, TheFirstChangeOfAQuietPeriodGoesAtOnceAndTheRestIsBatched) {
+  options_.batch_interval = std::chrono::milliseconds(1000);
+  options_.batch_max_delay = std::chrono::milliseconds(5000);
+  Agent agent = make_agent();
+  agent.start();
+  source_.set({});
+  time_.run_for(io_, std::chrono::seconds(3));
+  const size_t before = mem_->apply_calls();
+  std::vector<model::Service> all;
+  std::vector<size_t> applied_at;  // apply calls seen after each change
+  for (int i = 0; i < 30; ++i) {  // a change every 100 ms for 3 s
+    all.push_back(svc(fmt::format("{:03d}", i), "web", static_cast<uint16_t>(20000 + i)));
+    source_.set(all);
+    time_.run_for(io_, milliseconds(1));
+    applied_at.push_back(mem_->apply_calls() - before);
+    time_.run_for(io_, milliseconds(99));
+  }
+  EXPECT_EQ(applied_at[0], 1u);  // the first change: out within the millisecond
+  EXPECT_EQ(applied_at[29], 1u);  // the others wait for the quiet second (or the max delay)
+  time_.run_for(io_, milliseconds(1100));
+  EXPECT_EQ(mem_->apply_calls() - before, 2u);
+  EXPECT_EQ(count_type(model::RecordType::kCNAME), 30u);
   agent.stop();
   settle();
 }
@@ -158,7 +202,7 @@ TEST_F(AgentTest, NeverTouchesRecordsOfOtherOwnersOrForeignRecords) {
   other.labels = {{"owner", "h2"}};
   mem_->seed(registry::expand(model::ChangeSet{.create = {other}}).create);
 
-  Agent agent(io_, source_, *cache_, options_);
+  Agent agent = make_agent();
   agent.start();
   source_.set({svc("a", "web", 18081)});
   settle();
@@ -171,17 +215,14 @@ TEST_F(AgentTest, NeverTouchesRecordsOfOtherOwnersOrForeignRecords) {
 }
 
 TEST_F(AgentTest, ProviderOutageQueuesNothingAndConvergesAfterwards) {
-  Agent agent(io_, source_, *cache_, options_);
+  Agent agent = make_agent();
   agent.start();
   mem_->fail_next(common::transient_error(common::ErrorCode::kUnavailable, "down"), 5);
   source_.set({svc("a", "web", 18081)});
   settle();
   source_.set({svc("a", "web", 18081), svc("b", "web", 18082)});
   // Retries with backoff (1-2 ms here) until the provider answers.
-  for (int i = 0; i < 200 && count_type(model::RecordType::kCNAME) < 2; ++i) {
-    io_.restart();
-    io_.run_for(std::chrono::milliseconds(5));
-  }
+  time_.run_until(io_, [&] { return count_type(model::RecordType::kCNAME) >= 2; }, std::chrono::seconds(1));
   EXPECT_EQ(count_type(model::RecordType::kCNAME), 2u);
   EXPECT_TRUE(agent.stats().provider_ok);
   agent.stop();
@@ -190,13 +231,10 @@ TEST_F(AgentTest, ProviderOutageQueuesNothingAndConvergesAfterwards) {
 
 TEST_F(AgentTest, RefusedChangeIsRetriedAndOthersApply) {
   mem_->refuse_name("bad.sd.internal");
-  Agent agent(io_, source_, *cache_, options_);
+  Agent agent = make_agent();
   agent.start();
   source_.set({svc("a", "web", 18081), svc("b", "bad", 18082)});
-  for (int i = 0; i < 20; ++i) {
-    io_.restart();
-    io_.run_for(std::chrono::milliseconds(5));
-  }
+  time_.run_for(io_, milliseconds(100));
   EXPECT_EQ(count_type(model::RecordType::kCNAME), 1u);
   EXPECT_GT(agent.stats().apply_failures, 1u);  // tried again
   agent.stop();
@@ -205,7 +243,7 @@ TEST_F(AgentTest, RefusedChangeIsRetriedAndOthersApply) {
 
 TEST_F(AgentTest, DryRunChangesNothing) {
   options_.dry_run = true;
-  Agent agent(io_, source_, *cache_, options_);
+  Agent agent = make_agent();
   agent.start();
   source_.set({svc("a", "web", 18081)});
   settle();
@@ -225,14 +263,14 @@ TEST_F(AgentTest, RemoveAllWithdrawsOnlyThisOwnersRecords) {
   other.labels = {{"owner", "h2"}};
   mem_->seed(registry::expand(model::ChangeSet{.create = {other}}).create);
   {
-    Agent agent(io_, source_, *cache_, options_);
+    Agent agent = make_agent();
     source_.set({svc("a", "web", 18081)});
-    auto s = run_sync(io_, agent.sync_once(std::chrono::milliseconds(100)));
+    auto s = run_task(agent.sync_once(milliseconds(100)));
     ASSERT_TRUE(s.ok()) << s.error().describe();
     EXPECT_EQ(count_type(model::RecordType::kCNAME), 2u);
   }
-  Agent agent(io_, source_, *cache_, options_);
-  auto s = run_sync(io_, agent.remove_all());
+  Agent agent = make_agent();
+  auto s = run_task(agent.remove_all());
   ASSERT_TRUE(s.ok());
   auto left = mem_->records();
   ASSERT_EQ(count_type(model::RecordType::kCNAME), 1u);
@@ -240,11 +278,135 @@ TEST_F(AgentTest, RemoveAllWithdrawsOnlyThisOwnersRecords) {
 }
 
 TEST_F(AgentTest, SyncOnceFailsClearlyWhenTheEngineNeverAnswers) {
-  Agent agent(io_, source_, *cache_, options_);
-  auto s = run_sync(io_, agent.sync_once(std::chrono::milliseconds(20)));
+  Agent agent = make_agent();
+  const auto t0 = time_.steady_now();
+  auto s = run_task(agent.sync_once(milliseconds(20)));
+  EXPECT_EQ(time_.steady_now() - t0, milliseconds(20));  // it waited exactly that long
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("--docker-host"), std::string::npos);
   EXPECT_TRUE(mem_->records().empty());
+}
+
+// The resync timer relists the engine and the provider, on simulated time.
+TEST_F(AgentTest, ResyncRelistsOnItsTimer) {
+  options_.resync = std::chrono::seconds(60);
+  Agent agent = make_agent();
+  agent.start();
+  source_.set({svc("a", "web", 18081)});
+  settle();
+  const size_t lists = mem_->list_calls();
+  time_.run_for(io_, std::chrono::seconds(59));
+  EXPECT_EQ(source_.resyncs(), 0);
+  EXPECT_EQ(mem_->list_calls(), lists);
+  time_.run_for(io_, std::chrono::seconds(1));
+  EXPECT_EQ(source_.resyncs(), 1);
+  EXPECT_EQ(mem_->list_calls(), lists + 1);  // the cache was dropped
+  time_.run_for(io_, std::chrono::seconds(60));
+  EXPECT_EQ(source_.resyncs(), 2);
+  agent.stop();
+  settle();
+  EXPECT_TRUE(agent.finished());
+}
+
+// Stores TTLs of at least 60 s, as some backends do, and says so in
+// canonicalize().
+class TtlFloorProvider final : public provider::InMemoryProvider {
+ public:
+  using InMemoryProvider::InMemoryProvider;
+  model::Record canonicalize(model::Record r) const override {
+    r.ttl = std::max<uint32_t>(r.ttl, 60);
+    return r;
+  }
+  common::Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes) override {
+    for (auto& r : changes.create) r = canonicalize(std::move(r));
+    for (auto& u : changes.update) u.new_record = canonicalize(std::move(u.new_record));
+    co_return co_await InMemoryProvider::apply(std::move(changes));
+  }
+};
+
+// Desired records are compared in the provider's canonical form (through the
+// registry, labels kept), so a backend's rewriting causes no endless updates.
+TEST_F(AgentTest, PlansAgainstTheProvidersCanonicalForm) {
+  auto floor = std::make_unique<TtlFloorProvider>("sd.internal");
+  TtlFloorProvider* stored = floor.get();
+  provider::CachedProvider cache(std::move(floor));
+  Agent agent(io_, source_, cache, options_, time_, common::Scope(metrics_));
+  agent.start();
+  source_.set({svc("a", "web", 18081)});
+  settle();
+  ASSERT_EQ(stored->apply_calls(), 1u);
+  for (const auto& r : stored->records()) EXPECT_EQ(r.ttl, 60u) << model::describe(r);
+  agent.resync();
+  settle();
+  EXPECT_EQ(stored->apply_calls(), 1u);  // converged: nothing to change
+  EXPECT_TRUE(agent.stats().converged);
+  agent.stop();
+  settle();
+}
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// The name policy (issue 12): a refused name is one log line while it stays
+// refused, a gauge, and the container's other services still publish.
+TEST_F(AgentTest, ANameRefusedByThePolicyIsLoggedOnceCountedAndTheOthersPublish) {
+  auto names = model::NamePolicy::make({}, {"payments*"}, "sd.internal");
+  ASSERT_TRUE(names.ok());
+  options_.records.names = *names;
+  Agent agent = make_agent();
+  agent.start();
+  model::Service claim = svc("a", "payments-api", 18082);
+  claim.container_port = 81;
+  ::testing::internal::CaptureStderr();
+  source_.set({svc("a", "web", 18081), claim});
+  settle();
+  source_.set({svc("a", "web", 18081), claim, svc("b", "api", 18083)});  // another run: no second line
+  settle();
+  std::string log = ::testing::internal::GetCapturedStderr();
+  std::set<std::string> published;
+  for (const auto& r : mem_->records()) {
+    if (r.type == model::RecordType::kCNAME) published.insert(r.name);
+  }
+  EXPECT_EQ(published, (std::set<std::string>{"web.sd.internal", "api.sd.internal"}));
+  EXPECT_EQ(occurrences(log, "name refused by the name policy"), 1u) << log;
+  EXPECT_NE(log.find("container=c-a "), std::string::npos) << log;
+  EXPECT_NE(log.find("field=SERVICE_81_NAME"), std::string::npos) << log;
+  EXPECT_NE(log.find("name=payments-api.sd.internal"), std::string::npos) << log;
+  EXPECT_NE(log.find("rule=\"--deny-name payments*\""), std::string::npos) << log;
+  EXPECT_NE(metrics_.render().find("ecssd_services_refused{reason=\"name-policy\"} 1\n"), std::string::npos);
+  EXPECT_NE(metrics_.render().find("ecssd_services_rejected 0\n"), std::string::npos);  // a refusal is not malformed
+
+  ::testing::internal::CaptureStderr();
+  source_.set({svc("a", "web", 18081)});  // the claim is gone...
+  settle();
+  EXPECT_NE(metrics_.render().find("ecssd_services_refused{reason=\"name-policy\"} 0\n"), std::string::npos);
+  source_.set({svc("a", "web", 18081), claim});  // ...and back: a new state, a new line
+  settle();
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(occurrences(log, "name refused by the name policy"), 1u) << log;
+  agent.stop();
+  settle();
+}
+
+// The agent's pending work is a flag, not a queue: 10,000 changes before the
+// loop runs are one plan run.
+TEST_F(AgentTest, TenThousandChangesAreOnePlanRun) {
+  Agent agent = make_agent();
+  agent.start();
+  source_.set({svc("a", "web", 18081)});
+  settle();
+  const uint64_t runs = agent.stats().plan_runs;
+  for (int i = 0; i < 10'000; ++i) {
+    source_.set({svc("a", "web", 18081), svc("b", "web", static_cast<uint16_t>(20000 + i % 2))});
+  }
+  settle();
+  EXPECT_EQ(agent.stats().plan_runs, runs + 1);
+  EXPECT_EQ(count_type(model::RecordType::kCNAME), 2u);
+  agent.stop();
+  settle();
 }
 
 }  // namespace

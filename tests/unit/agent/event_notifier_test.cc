@@ -1,41 +1,46 @@
 #include "agent/event_notifier.h"
 
+#include <map>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "fakes/aws/fake_eventbridge.h"
+#include "common/metrics.h"
+#include "common/time_system.h"
 #include "fakes/fake_source.h"
 #include "provider/inmemory/inmemory_provider.h"
+#include "unit/agent/fake_event_sink.h"
 
 namespace ecssd::agent {
 namespace {
 
 namespace json = boost::json;
-using aws::testing::FakeEventBridgeApi;
 using model::Record;
 using model::RecordType;
+using testing::FakeEventSink;
 
 // Fails the first `failures` calls with `error`, then answers as the fake does.
-class FlakyEventBridge final : public aws::EventBridgeApi {
+class FlakySink final : public EventSink {
  public:
-  FlakyEventBridge(int failures, common::Error error) : failures_(failures), error_(std::move(error)) {}
-  aws::Task<common::Result<aws::PutEventsResult>> put_events(std::vector<aws::EventEntry> entries) override {
+  FlakySink(int failures, common::Error error) : failures_(failures), error_(std::move(error)) {}
+  size_t max_batch() const override { return inner_.max_batch(); }
+  common::Task<common::Result<std::vector<EventOutcome>>> send(std::vector<Event> events) override {
     ++calls_;
     if (failures_ > 0) {
       --failures_;
       co_return error_;
     }
-    co_return co_await inner_.put_events(std::move(entries));
+    co_return co_await inner_.send(std::move(events));
   }
-  FakeEventBridgeApi& inner() { return inner_; }
+  FakeEventSink& inner() { return inner_; }
   int calls() const { return calls_; }
 
  private:
   int failures_;
   common::Error error_;
-  FakeEventBridgeApi inner_;
+  FakeEventSink inner_;
   int calls_ = 0;
 };
 
@@ -77,7 +82,7 @@ EventNotifierOptions options() {
   return o;
 }
 
-json::object detail(const aws::EventEntry& e) { return json::parse(e.detail).as_object(); }
+json::object detail(const Event& e) { return json::parse(e.detail).as_object(); }
 
 const common::SystemTime kNow{std::chrono::seconds(1'700'000'000)};
 
@@ -92,10 +97,9 @@ TEST(ContainerEvents, FirstRecordPublishedIsStarted) {
   const auto& e = events[0];
   EXPECT_EQ(e.source, "ecssd");
   EXPECT_EQ(e.detail_type, "Container Started");
-  EXPECT_EQ(e.event_bus_name, "bus");
+  EXPECT_EQ(e.bus, "bus");
   EXPECT_EQ(e.resources, std::vector<std::string>{"arn:aws:ecs:us-east-1:123456789012:task/prod/abc"});
-  ASSERT_TRUE(e.time.has_value());
-  EXPECT_EQ(*e.time, kNow);
+  EXPECT_EQ(e.time, kNow);
   auto d = detail(e);
   EXPECT_EQ(d.at("container_id").as_string(), a);
   EXPECT_EQ(d.at("container_name").as_string(), "c-aaaa");
@@ -116,6 +120,25 @@ TEST(ContainerEvents, FirstRecordPublishedIsStarted) {
   EXPECT_EQ(rec.at("name").as_string(), "web.sd.internal");
   EXPECT_EQ(rec.at("type").as_string(), "CNAME");
   EXPECT_EQ(rec.at("values").as_array().at(0).as_string(), "h1.sd.internal");
+}
+
+// Several --zone: the event names the zone that holds the container's records.
+TEST(ContainerEvents, WithSeveralZonesTheEventNamesTheContainersZone) {
+  std::string a(64, 'a'), b(64, 'b');
+  auto o = options();
+  o.zones = {"sd.internal", "b.internal", "x.b.internal"};
+  auto events = container_events(
+      model::ChangeSet{.create = {service_record("web.x.b.internal", RecordType::kCNAME, a, "web"),
+                                  service_record("api.sd.internal", RecordType::kCNAME, b, "api")}},
+      {}, o, kNow);
+  ASSERT_EQ(events.size(), 2u);
+  std::map<std::string, std::string> zone_of;
+  for (const auto& e : events) {
+    auto d = detail(e);
+    zone_of[std::string(d.at("container_id").as_string())] = std::string(d.at("zone").as_string());
+  }
+  EXPECT_EQ(zone_of[a], "x.b.internal");  // the longest suffix
+  EXPECT_EQ(zone_of[b], "sd.internal");
 }
 
 TEST(ContainerEvents, MoreRecordsOfAPublishedContainerAreNotStartedAgain) {
@@ -167,26 +190,21 @@ TEST(ContainerEvents, StoppedAndStartedInOneRunComeInThatOrder) {
 
 class NotifierTest : public ::testing::Test {
  protected:
-  void settle() {
-    for (int i = 0; i < 50; ++i) {
-      io_.restart();
-      io_.poll();
-    }
+  // Runs what is ready, without moving simulated time.
+  void settle() { time_.run_for(io_, std::chrono::milliseconds(0)); }
+  void run_for(std::chrono::milliseconds total) { time_.run_for(io_, total); }
+  EventNotifier notifier(EventSink& sink, EventNotifierOptions o = options()) {
+    return EventNotifier(io_, sink, std::move(o), time_, common::Scope(metrics_));
   }
-  void run_for(std::chrono::milliseconds total) {
-    auto end = std::chrono::steady_clock::now() + total;
-    while (std::chrono::steady_clock::now() < end) {
-      io_.restart();
-      io_.run_for(std::chrono::milliseconds(2));
-    }
-  }
+
+  common::SimulatedTimeSystem time_;  // before the io_context whose coroutines hold its timers
   boost::asio::io_context io_;
-  common::SimulatedTimeSource time_;
+  common::Metrics metrics_;
 };
 
 TEST_F(NotifierTest, SendsAfterApplyInBatchesOfTen) {
-  FakeEventBridgeApi api;
-  EventNotifier n(io_, api, time_, options());
+  FakeEventSink api;
+  EventNotifier n = notifier(api);
   model::ChangeSet cs;
   for (int i = 0; i < 23; ++i) {
     cs.create.push_back(service_record("web.sd.internal", RecordType::kCNAME, fmt::format("{:064d}", i), "web"));
@@ -202,8 +220,8 @@ TEST_F(NotifierTest, SendsAfterApplyInBatchesOfTen) {
 }
 
 TEST_F(NotifierTest, TransientFailuresAreRetried) {
-  FlakyEventBridge api(2, common::transient_error(common::ErrorCode::kThrottled, "slow down"));
-  EventNotifier n(io_, api, time_, options());
+  FlakySink api(2, common::transient_error(common::ErrorCode::kThrottled, "slow down"));
+  EventNotifier n = notifier(api);
   n.on_applied(model::ChangeSet{.create = {service_record("web.sd.internal", RecordType::kCNAME,
                                                           std::string(64, 'a'), "web")}},
                {});
@@ -215,9 +233,27 @@ TEST_F(NotifierTest, TransientFailuresAreRetried) {
   EXPECT_EQ(n.stats().failed, 0u);
 }
 
+// The wait between attempts is a timer of the notifier's time system.
+TEST_F(NotifierTest, RetriesWaitOnTheTimeSystem) {
+  FlakySink api(1, common::transient_error(common::ErrorCode::kUnavailable, "unreachable"));
+  auto o = options();
+  o.retry_base = std::chrono::seconds(5);
+  o.retry_cap = std::chrono::seconds(5);
+  EventNotifier n = notifier(api, o);
+  n.on_applied(model::ChangeSet{.create = {service_record("web.sd.internal", RecordType::kCNAME,
+                                                          std::string(64, 'a'), "web")}},
+               {});
+  settle();
+  const auto t0 = time_.steady_now();
+  EXPECT_TRUE(time_.run_until(io_, [&] { return n.idle(); }, std::chrono::seconds(5)));
+  EXPECT_LE(time_.steady_now() - t0, std::chrono::seconds(5));  // within the backoff's ceiling
+  EXPECT_EQ(api.calls(), 2);
+  EXPECT_EQ(n.stats().sent, 1u);
+}
+
 TEST_F(NotifierTest, FailuresAreCountedAndDropped) {
-  FlakyEventBridge api(100, common::make_error(common::ErrorCode::kNotFound, "no such bus"));
-  EventNotifier n(io_, api, time_, options());
+  FlakySink api(100, common::make_error(common::ErrorCode::kNotFound, "no such bus"));
+  EventNotifier n = notifier(api);
   n.on_applied(model::ChangeSet{.create = {service_record("web.sd.internal", RecordType::kCNAME,
                                                           std::string(64, 'a'), "web")}},
                {});
@@ -227,9 +263,9 @@ TEST_F(NotifierTest, FailuresAreCountedAndDropped) {
   EXPECT_EQ(n.stats().failed, 1u);
 
   // Entries EventBridge rejects one by one are counted too.
-  FakeEventBridgeApi rejecting;
+  FakeEventSink rejecting;
   rejecting.reject("Container Started");
-  EventNotifier m(io_, rejecting, time_, options());
+  EventNotifier m = notifier(rejecting);
   m.on_applied(model::ChangeSet{.create = {service_record("web.sd.internal", RecordType::kCNAME,
                                                           std::string(64, 'b'), "web")}},
                {});
@@ -239,10 +275,10 @@ TEST_F(NotifierTest, FailuresAreCountedAndDropped) {
 }
 
 TEST_F(NotifierTest, TheQueueIsBounded) {
-  FakeEventBridgeApi api;
+  FakeEventSink api;
   auto o = options();
   o.max_queued = 5;
-  EventNotifier n(io_, api, time_, o);
+  EventNotifier n = notifier(api, o);
   model::ChangeSet cs;
   for (int i = 0; i < 8; ++i) {
     cs.create.push_back(service_record("web.sd.internal", RecordType::kCNAME, fmt::format("{:064d}", i), "web"));
@@ -254,8 +290,8 @@ TEST_F(NotifierTest, TheQueueIsBounded) {
 }
 
 TEST_F(NotifierTest, StopDropsWhatIsQueued) {
-  FakeEventBridgeApi api;
-  EventNotifier n(io_, api, time_, options());
+  FakeEventSink api;
+  EventNotifier n = notifier(api);
   n.on_applied(model::ChangeSet{.create = {service_record("web.sd.internal", RecordType::kCNAME,
                                                           std::string(64, 'a'), "web")}},
                {});
@@ -289,10 +325,10 @@ TEST_F(NotifierTest, TheAgentReportsContainersAppearingAndGoing) {
     s.host_port = port;
     return s;
   };
-  FakeEventBridgeApi api;
-  EventNotifier n(io_, api, time_, options());
+  FakeEventSink api;
+  EventNotifier n = notifier(api);
   {
-    Agent agent(io_, source, cache, ao);
+    Agent agent(io_, source, cache, ao, time_, common::Scope(metrics_));
     agent.add_observer(&n);
     agent.start();
     source.set({svc("a", "web", 80), svc("a", "api", 81), svc("b", "web", 82)});
@@ -310,7 +346,7 @@ TEST_F(NotifierTest, TheAgentReportsContainersAppearingAndGoing) {
   }
   // A restarted agent finds b's records: no new Started for b.
   cache.invalidate();
-  Agent again(io_, source, cache, ao);
+  Agent again(io_, source, cache, ao, time_, common::Scope(metrics_));
   again.add_observer(&n);
   again.start();
   source.set({svc("b", "web", 82), svc("c", "web", 83)});
@@ -320,7 +356,7 @@ TEST_F(NotifierTest, TheAgentReportsContainersAppearingAndGoing) {
   // --remove-all: Stopped for each.
   again.stop();
   settle();
-  Agent last(io_, source, cache, ao);
+  Agent last(io_, source, cache, ao, time_, common::Scope(metrics_));
   last.add_observer(&n);
   bool done = false;
   boost::asio::co_spawn(io_, last.remove_all(), [&](std::exception_ptr, common::Status s) { done = s.ok(); });

@@ -2,6 +2,7 @@
 // re-signs once after ExpiredToken; and no secret ever reaches the log.
 #include <gtest/gtest.h>
 
+#include "common/time_system.h"
 #include "aws/aws_client.h"
 #include "aws/credential_sources.h"
 #include "aws/credentials_chain.h"
@@ -32,7 +33,7 @@ TEST(AwsClient, SignsWithCurrentCredentials) {
   FakeHttpClient http([](const HttpRequest&) { return FakeHttpClient::response(200, "<ok/>"); });
   FakeCredentialsProvider creds;
   creds.push(FakeCredentialsProvider::make("ASIAKEY", "secretkey", "sessiontoken"));
-  common::SimulatedTimeSource time(common::SystemTime(std::chrono::seconds(1'440'938'160)));  // 2015-08-30T12:36:00Z
+  common::SimulatedTimeSystem time(common::SystemTime(std::chrono::seconds(1'440'938'160)));  // 2015-08-30T12:36:00Z
   AwsClient client(http, creds, time);
   auto r = run_task(client.call(kRoute53, list_zones()));
   ASSERT_TRUE(r.ok()) << r.error().describe();
@@ -55,7 +56,7 @@ TEST(AwsClient, UrlOutsideTheEndpointIsRejected) {
   FakeHttpClient http;
   FakeCredentialsProvider creds;
   creds.push(FakeCredentialsProvider::make("A", "s"));
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   AwsClient client(http, creds, time);
   HttpRequest req;
   req.url = "https://route53.amazonaws.com.evil.example/2013-04-01/hostedzone";
@@ -70,7 +71,7 @@ TEST(AwsClient, CredentialFailuresArePermissionDeniedWithTheChainsMessage) {
   FakeHttpClient http;
   FakeCredentialsProvider creds;
   creds.push(common::transient_error(ErrorCode::kNotFound, "no AWS credentials found. Tried, in order: ..."));
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   AwsClient client(http, creds, time);
   auto r = run_task(client.call(kRoute53, list_zones()));
   ASSERT_FALSE(r.ok());
@@ -93,7 +94,7 @@ TEST(AwsClient, ExpiredTokenInvalidatesAndRetriesOnce) {
   FakeCredentialsProvider creds;
   creds.push(FakeCredentialsProvider::make("OLD", "s", "t1"));
   creds.push(FakeCredentialsProvider::make("NEW", "s", "t2"));
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   AwsClient client(http, creds, time);
   auto r = run_task(client.call(kRoute53, list_zones()));
   ASSERT_TRUE(r.ok());
@@ -110,7 +111,7 @@ TEST(AwsClient, OtherErrorStatusesAreReturnedAsResponses) {
   });
   FakeCredentialsProvider creds;
   creds.push(FakeCredentialsProvider::make("A", "s"));
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   AwsClient client(http, creds, time);
   auto r = run_task(client.call(kRoute53, list_zones()));
   ASSERT_TRUE(r.ok());
@@ -138,7 +139,7 @@ TEST(Redaction, NoSecretReachesTheLogEvenAtDebugLevel) {
     }
     return FakeHttpClient::response(403, "<ErrorResponse><Error><Code>ExpiredToken</Code></Error></ErrorResponse>");
   });
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   ImdsOptions io;
   io.endpoint = "http://127.0.0.1:1";
   Imdsv2Client imds(http, time, io);
@@ -147,13 +148,13 @@ TEST(Redaction, NoSecretReachesTheLogEvenAtDebugLevel) {
   ::testing::internal::CaptureStderr();
   // Environment credentials with a session token.
   auto env_chain = make_default_credentials(
-      Env::from_map({{"AWS_ACCESS_KEY_ID", "AKIDREDACT"}, {"AWS_SECRET_ACCESS_KEY", secret},
-                     {"AWS_SESSION_TOKEN", token}}),
+      common::Environment::from_map(
+          {{"AWS_ACCESS_KEY_ID", "AKIDREDACT"}, {"AWS_SECRET_ACCESS_KEY", secret}, {"AWS_SESSION_TOKEN", token}}),
       http, imds, time);
   AwsClient env_client(http, *env_chain, time);
   auto r1 = run_task(env_client.call(kRoute53, list_zones()));  // ExpiredToken: re-signed once, logged
   // The instance role through IMDSv2.
-  auto role_chain = make_default_credentials(Env::from_map({}), http, imds, time);
+  auto role_chain = make_default_credentials(common::Environment::from_map({}), http, imds, time);
   AwsClient role_client(http, *role_chain, time);
   auto r2 = run_task(role_client.call(kRoute53, list_zones()));
   std::string logged = ::testing::internal::GetCapturedStderr();

@@ -102,7 +102,7 @@ class SharedConfigTest : public ::testing::Test {
 TEST_F(SharedConfigTest, DefaultsUnderHome) {
   write(".aws/credentials", "[default]\naws_access_key_id=A\naws_secret_access_key=S\n");
   write(".aws/config", "[default]\nregion=eu-west-3\n");
-  auto cfg = load_shared_config(Env::from_map({{"HOME", dir_.string()}}));
+  auto cfg = load_shared_config(common::Environment::from_map({{"HOME", dir_.string()}}));
   ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
   EXPECT_EQ(cfg->profile, "default");
   EXPECT_FALSE(cfg->profile_explicit);
@@ -116,10 +116,10 @@ TEST_F(SharedConfigTest, DefaultsUnderHome) {
 TEST_F(SharedConfigTest, VariablesChooseFilesAndProfileWithTildeExpansion) {
   write("creds", "[team]\naws_access_key_id=T\n");
   write("conf", "[profile team]\nregion=ap-northeast-1\naws_access_key_id=FROMCONFIG\n");
-  auto cfg = load_shared_config(Env::from_map({{"HOME", dir_.string()},
-                                               {"AWS_SHARED_CREDENTIALS_FILE", "~/creds"},
-                                               {"AWS_CONFIG_FILE", (dir_ / "conf").string()},
-                                               {"AWS_PROFILE", "team"}}));
+  auto cfg = load_shared_config(common::Environment::from_map({{"HOME", dir_.string()},
+                                                               {"AWS_SHARED_CREDENTIALS_FILE", "~/creds"},
+                                                               {"AWS_CONFIG_FILE", (dir_ / "conf").string()},
+                                                               {"AWS_PROFILE", "team"}}));
   ASSERT_TRUE(cfg.ok());
   EXPECT_EQ(cfg->profile, "team");
   EXPECT_TRUE(cfg->profile_explicit);
@@ -129,19 +129,20 @@ TEST_F(SharedConfigTest, VariablesChooseFilesAndProfileWithTildeExpansion) {
 }
 
 TEST_F(SharedConfigTest, AwsDefaultProfileIsTheFallbackVariable) {
-  auto cfg = load_shared_config(Env::from_map({{"HOME", dir_.string()}, {"AWS_DEFAULT_PROFILE", "old"}}));
+  auto cfg =
+      load_shared_config(common::Environment::from_map({{"HOME", dir_.string()}, {"AWS_DEFAULT_PROFILE", "old"}}));
   ASSERT_TRUE(cfg.ok());
   EXPECT_EQ(cfg->profile, "old");
   EXPECT_TRUE(cfg->profile_explicit);
 }
 
 TEST_F(SharedConfigTest, MissingFilesAreNotErrors) {
-  auto cfg = load_shared_config(Env::from_map({{"HOME", (dir_ / "nowhere").string()}}));
+  auto cfg = load_shared_config(common::Environment::from_map({{"HOME", (dir_ / "nowhere").string()}}));
   ASSERT_TRUE(cfg.ok());
   EXPECT_FALSE(cfg->credentials_found);
   EXPECT_FALSE(cfg->config_found);
   EXPECT_EQ(cfg->get("region"), std::nullopt);
-  auto no_home = load_shared_config(Env::from_map({}));
+  auto no_home = load_shared_config(common::Environment::from_map({}));
   ASSERT_TRUE(no_home.ok());
   EXPECT_TRUE(no_home->credentials_path.empty());
 }
@@ -149,7 +150,8 @@ TEST_F(SharedConfigTest, MissingFilesAreNotErrors) {
 TEST_F(SharedConfigTest, UnreadableFileIsAnError) {
   // A directory where the file should be: unreadable even for root.
   std::filesystem::create_directories(dir_ / "creds-dir");
-  auto cfg = load_shared_config(Env::from_map({{"AWS_SHARED_CREDENTIALS_FILE", (dir_ / "creds-dir").string()}}));
+  auto cfg = load_shared_config(
+      common::Environment::from_map({{"AWS_SHARED_CREDENTIALS_FILE", (dir_ / "creds-dir").string()}}));
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.error().code, common::ErrorCode::kInvalidArgument);
   EXPECT_NE(cfg.error().message.find("creds-dir"), std::string::npos) << cfg.error().message;

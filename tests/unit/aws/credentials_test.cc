@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/time_system.h"
 #include "aws/credential_sources.h"
 #include "aws/credentials_chain.h"
 #include "fakes/aws/fake_credentials_provider.h"
@@ -34,7 +35,7 @@ std::string creds_json(std::string_view id, std::string_view secret, std::string
 // ---- environment ----
 
 TEST(EnvironmentCredentials, ReadsTheThreeVariables) {
-  EnvironmentCredentials p(Env::from_map(
+  EnvironmentCredentials p(common::Environment::from_map(
       {{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "envsecret"}, {"AWS_SESSION_TOKEN", "envtoken"}}));
   auto r = run_task(p.credentials());
   ASSERT_TRUE(r.ok()) << r.error().describe();
@@ -46,14 +47,15 @@ TEST(EnvironmentCredentials, ReadsTheThreeVariables) {
 }
 
 TEST(EnvironmentCredentials, UnsetOrEmptyIsNotFound) {
-  EnvironmentCredentials none(Env::from_map({}));
+  EnvironmentCredentials none(common::Environment::from_map({}));
   EXPECT_EQ(run_task(none.credentials()).error().code, ErrorCode::kNotFound);
-  EnvironmentCredentials empty(Env::from_map({{"AWS_ACCESS_KEY_ID", ""}, {"AWS_SECRET_ACCESS_KEY", ""}}));
+  EnvironmentCredentials empty(
+      common::Environment::from_map({{"AWS_ACCESS_KEY_ID", ""}, {"AWS_SECRET_ACCESS_KEY", ""}}));
   EXPECT_EQ(run_task(empty.credentials()).error().code, ErrorCode::kNotFound);
 }
 
 TEST(EnvironmentCredentials, HalfAPairIsAnError) {
-  EnvironmentCredentials p(Env::from_map({{"AWS_ACCESS_KEY_ID", "AKID"}}));
+  EnvironmentCredentials p(common::Environment::from_map({{"AWS_ACCESS_KEY_ID", "AKID"}}));
   auto r = run_task(p.credentials());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
@@ -74,7 +76,7 @@ class ProfileCredentialsTest : public ::testing::Test {
   void write(const std::string& rel, const std::string& text) { std::ofstream(home_ / rel) << text; }
   common::Result<Credentials> load(std::map<std::string, std::string, std::less<>> vars = {}) {
     vars["HOME"] = home_.string();
-    ProfileCredentials p(Env::from_map(std::move(vars)));
+    ProfileCredentials p(common::Environment::from_map(std::move(vars)));
     return run_task(p.credentials());
   }
   std::filesystem::path home_;
@@ -145,8 +147,9 @@ TEST(ContainerCredentials, RelativeUriAgainstTheEcsAddress) {
   FakeHttpClient http([](const HttpRequest&) {
     return FakeHttpClient::response(200, creds_json("ASIAECS", "ecssecret", "ecstoken", "2030-01-02T03:04:05Z"));
   });
-  ContainerCredentials p(Env::from_map({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"}}), http,
-                         {.relative_base = "http://127.0.0.1:9"});
+  ContainerCredentials p(
+      common::Environment::from_map({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"}}), http,
+      {.relative_base = "http://127.0.0.1:9"});
   auto r = run_task(p.credentials());
   ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_EQ(r->access_key_id, "ASIAECS");
@@ -162,7 +165,7 @@ TEST(ContainerCredentials, RelativeUriAgainstTheEcsAddress) {
 
 TEST(ContainerCredentials, DefaultRelativeBaseIsTheEcsAgentAddress) {
   FakeHttpClient http([](const HttpRequest&) { return FakeHttpClient::response(500, ""); });
-  ContainerCredentials p(Env::from_map({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/x"}}), http);
+  ContainerCredentials p(common::Environment::from_map({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/x"}}), http);
   (void)run_task(p.credentials());  // the fake answers; nothing leaves the process
   ASSERT_FALSE(http.requests().empty());
   EXPECT_EQ(http.requests()[0].url, "http://169.254.170.2/v2/x");
@@ -172,9 +175,10 @@ TEST(ContainerCredentials, FullUriWithAuthorizationToken) {
   FakeHttpClient http([](const HttpRequest&) {
     return FakeHttpClient::response(200, creds_json("ASIAFULL", "s", "t", "2030-01-01T00:00:00Z"));
   });
-  ContainerCredentials p(Env::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:8080/creds"},
-                                        {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Basic abc"}}),
-                         http);
+  ContainerCredentials p(
+      common::Environment::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:8080/creds"},
+                                     {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Basic abc"}}),
+      http);
   auto r = run_task(p.credentials());
   ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_EQ(http.requests()[0].url, "http://127.0.0.1:8080/creds");
@@ -187,9 +191,9 @@ TEST(ContainerCredentials, TokenFileWinsOverTokenVariable) {
   FakeHttpClient http([](const HttpRequest&) {
     return FakeHttpClient::response(200, creds_json("A", "s", "t", "2030-01-01T00:00:00Z"));
   });
-  ContainerCredentials p(Env::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://localhost:1/c"},
-                                        {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "from-var"},
-                                        {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", file.string()}}),
+  ContainerCredentials p(common::Environment::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://localhost:1/c"},
+                                                        {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "from-var"},
+                                                        {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", file.string()}}),
                          http);
   auto r = run_task(p.credentials());
   std::filesystem::remove(file);
@@ -199,7 +203,8 @@ TEST(ContainerCredentials, TokenFileWinsOverTokenVariable) {
 
 TEST(ContainerCredentials, PlainHttpToAnotherHostIsRefused) {
   FakeHttpClient http;
-  ContainerCredentials p(Env::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://10.1.2.3/creds"}}), http);
+  ContainerCredentials p(
+      common::Environment::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://10.1.2.3/creds"}}), http);
   auto r = run_task(p.credentials());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
@@ -211,7 +216,8 @@ TEST(ContainerCredentials, HttpsToAnyHostIsAllowed) {
   FakeHttpClient http([](const HttpRequest&) {
     return FakeHttpClient::response(200, creds_json("A", "s", "t", "2030-01-01T00:00:00Z"));
   });
-  ContainerCredentials p(Env::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://creds.example.com/x"}}), http);
+  ContainerCredentials p(
+      common::Environment::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://creds.example.com/x"}}), http);
   EXPECT_TRUE(run_task(p.credentials()).ok());
 }
 
@@ -219,8 +225,8 @@ TEST(ContainerCredentials, RejectedTokenIsPermissionDenied) {
   FakeHttpClient http([](const HttpRequest&) {
     return FakeHttpClient::response(403, R"({"message":"invalid authorization token"})");
   });
-  ContainerCredentials p(Env::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c"},
-                                        {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "wrong"}}),
+  ContainerCredentials p(common::Environment::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c"},
+                                                        {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "wrong"}}),
                          http);
   auto r = run_task(p.credentials());
   ASSERT_FALSE(r.ok());
@@ -232,7 +238,8 @@ TEST(ContainerCredentials, RejectedTokenIsPermissionDenied) {
 
 TEST(ContainerCredentials, ServerErrorsAreRetriedOnceThenTransient) {
   FakeHttpClient http([](const HttpRequest&) { return FakeHttpClient::response(503, "busy"); });
-  ContainerCredentials p(Env::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c"}}), http);
+  ContainerCredentials p(
+      common::Environment::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c"}}), http);
   auto r = run_task(p.credentials());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
@@ -244,7 +251,8 @@ TEST(ContainerCredentials, ConnectionFailureIsTransientAndRetried) {
   FakeHttpClient http([](const HttpRequest&) -> common::Result<HttpResponse> {
     return common::transient_error(ErrorCode::kUnavailable, "connection refused");
   });
-  ContainerCredentials p(Env::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c"}}), http);
+  ContainerCredentials p(
+      common::Environment::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c"}}), http);
   auto r = run_task(p.credentials());
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.error().transient);
@@ -256,7 +264,8 @@ TEST(ContainerCredentials, MalformedAnswerIsProtocolErrorWithoutEchoingSecrets) 
   FakeHttpClient http([](const HttpRequest&) {
     return FakeHttpClient::response(200, R"({"AccessKeyId":"A","Token":"supersecrettoken"})");
   });
-  ContainerCredentials p(Env::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c"}}), http);
+  ContainerCredentials p(
+      common::Environment::from_map({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c"}}), http);
   auto r = run_task(p.credentials());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kProtocol);
@@ -265,7 +274,7 @@ TEST(ContainerCredentials, MalformedAnswerIsProtocolErrorWithoutEchoingSecrets) 
 
 TEST(ContainerCredentials, NotConfiguredIsNotFound) {
   FakeHttpClient http;
-  ContainerCredentials p(Env::from_map({}), http);
+  ContainerCredentials p(common::Environment::from_map({}), http);
   EXPECT_EQ(run_task(p.credentials()).error().code, ErrorCode::kNotFound);
 }
 
@@ -359,7 +368,7 @@ TEST(CredentialsChain, RealSourcesInTheStandardOrder) {
   auto home = std::filesystem::temp_directory_path() / ("ecssd-chain-" + std::to_string(::getpid()));
   std::filesystem::create_directories(home / ".aws");
   std::ofstream(home / ".aws/credentials") << "[default]\naws_access_key_id=AKIDFILE\naws_secret_access_key=f\n";
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
 
   std::map<std::string, std::string, std::less<>> vars = {
       {"HOME", home.string()},
@@ -367,7 +376,7 @@ TEST(CredentialsChain, RealSourcesInTheStandardOrder) {
       {"AWS_SECRET_ACCESS_KEY", "e"},
       {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c"}};
   auto ask = [&] {
-    auto p = make_default_credentials(Env::from_map(vars), http, imds, time);
+    auto p = make_default_credentials(common::Environment::from_map(vars), http, imds, time);
     auto r = run_task(p->credentials());
     return r.ok() ? r->access_key_id : r.error().describe();
   };
@@ -385,8 +394,9 @@ TEST(CredentialsChain, NothingFoundNamesEverySourceAndHowToFixIt) {
   FakeHttpClient http;
   FakeInstanceMetadata imds;
   imds.set_enabled(false);
-  common::SimulatedTimeSource time;
-  auto p = make_default_credentials(Env::from_map({{"HOME", "/nonexistent-ecssd-home"}}), http, imds, time);
+  common::SimulatedTimeSystem time;
+  auto p =
+      make_default_credentials(common::Environment::from_map({{"HOME", "/nonexistent-ecssd-home"}}), http, imds, time);
   auto r = run_task(p->credentials());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
@@ -406,8 +416,8 @@ TEST(CredentialsChain, UnreachableImdsMakesTheFailureTransient) {
   FakeHttpClient http;
   FakeInstanceMetadata imds;
   imds.set_unreachable(true);
-  common::SimulatedTimeSource time;
-  auto p = make_default_credentials(Env::from_map({}), http, imds, time);
+  common::SimulatedTimeSystem time;
+  auto p = make_default_credentials(common::Environment::from_map({}), http, imds, time);
   auto r = run_task(p->credentials());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
@@ -418,7 +428,7 @@ TEST(CredentialsChain, UnreachableImdsMakesTheFailureTransient) {
 // ---- caching and refresh ----
 
 struct CacheFixture {
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   FakeCredentialsProvider* inner = nullptr;
   std::unique_ptr<CachingCredentialsProvider> cache;
   CacheFixture() {
@@ -461,7 +471,7 @@ TEST(CachingCredentials, TemporaryCredentialsRefreshFiveMinutesBeforeExpiry) {
 TEST(CachingCredentials, ConcurrentCallersShareOneRefresh) {
   CacheFixture f;
   f.inner->push(FakeCredentialsProvider::make("SHARED", "s", "t", f.time.system_now() + 1h));
-  std::vector<Task<common::Result<Credentials>>> tasks;
+  std::vector<common::Task<common::Result<Credentials>>> tasks;
   for (int i = 0; i < 10; ++i) tasks.push_back(f.cache->credentials());
   auto results = run_concurrently(std::move(tasks));
   for (auto& r : results) {

@@ -1,6 +1,7 @@
 // The IMDSv2 client: token handshake, caching, retries, failing fast off EC2.
 #include <gtest/gtest.h>
 
+#include "common/time_system.h"
 #include "fakes/aws/fake_http_client.h"
 #include "aws/instance_metadata.h"
 #include "run_task.h"
@@ -49,7 +50,7 @@ struct FakeImds {
 TEST(Imdsv2Client, TokenThenGetsWithTheToken) {
   FakeImds imds;
   FakeHttpClient http(std::ref(imds));
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   Imdsv2Client client(http, time, options());
   EXPECT_EQ(*run_task(client.instance_id()), "i-0123456789abcdef0");
   EXPECT_EQ(*run_task(client.local_ipv4()), "10.0.1.23");
@@ -69,7 +70,7 @@ TEST(Imdsv2Client, TokenThenGetsWithTheToken) {
 TEST(Imdsv2Client, TokenIsRenewedBeforeItsTtlEnds) {
   FakeImds imds;
   FakeHttpClient http(std::ref(imds));
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   Imdsv2Client client(http, time, options());
   ASSERT_TRUE(run_task(client.instance_id()).ok());
   time.advance(5h + 58min);
@@ -83,7 +84,7 @@ TEST(Imdsv2Client, TokenIsRenewedBeforeItsTtlEnds) {
 TEST(Imdsv2Client, RejectedTokenIsReplacedOnce) {
   FakeImds imds;
   FakeHttpClient http(std::ref(imds));
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   Imdsv2Client client(http, time, options());
   ASSERT_TRUE(run_task(client.instance_id()).ok());
   imds.current = "rotated-by-a-restart";
@@ -95,7 +96,7 @@ TEST(Imdsv2Client, RejectedTokenIsReplacedOnce) {
 TEST(Imdsv2Client, MissingItemIsNotFound) {
   FakeImds imds;
   FakeHttpClient http(std::ref(imds));
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   Imdsv2Client client(http, time, options());
   auto r = run_task(client.get("iam/security-credentials/"));
   ASSERT_FALSE(r.ok());
@@ -104,7 +105,7 @@ TEST(Imdsv2Client, MissingItemIsNotFound) {
 
 TEST(Imdsv2Client, DisabledSendsNothing) {
   FakeHttpClient http;
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   ImdsOptions o = options();
   o.disabled = true;
   Imdsv2Client client(http, time, o);
@@ -120,7 +121,7 @@ TEST(Imdsv2Client, OffEc2OneRetryThenFailsFastUntilTheBackoffEnds) {
   FakeHttpClient http([](const HttpRequest&) -> common::Result<HttpResponse> {
     return common::transient_error(ErrorCode::kTimeout, "timed out after 1000 ms");
   });
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   Imdsv2Client client(http, time, options());
   auto r = run_task(client.instance_id());
   ASSERT_FALSE(r.ok());
@@ -145,7 +146,7 @@ TEST(Imdsv2Client, ServerErrorsAreRetried) {
     if (++calls == 1) return FakeHttpClient::response(503, "");
     return imds(req);
   });
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   Imdsv2Client client(http, time, options());
   auto r = run_task(client.instance_id());
   ASSERT_TRUE(r.ok()) << r.error().describe();
@@ -154,7 +155,7 @@ TEST(Imdsv2Client, ServerErrorsAreRetried) {
 
 TEST(Imdsv2Client, ForbiddenTokenMeansImdsIsOffForThisInstance) {
   FakeHttpClient http([](const HttpRequest&) { return FakeHttpClient::response(403, ""); });
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   Imdsv2Client client(http, time, options());
   auto r = run_task(client.instance_id());
   ASSERT_FALSE(r.ok());
@@ -166,9 +167,9 @@ TEST(Imdsv2Client, ForbiddenTokenMeansImdsIsOffForThisInstance) {
 TEST(Imdsv2Client, ConcurrentCallersShareOneTokenFetch) {
   FakeImds imds;
   FakeHttpClient http(std::ref(imds));
-  common::SimulatedTimeSource time;
+  common::SimulatedTimeSystem time;
   Imdsv2Client client(http, time, options());
-  std::vector<Task<common::Result<std::string>>> tasks;
+  std::vector<common::Task<common::Result<std::string>>> tasks;
   for (int i = 0; i < 5; ++i) tasks.push_back(client.instance_id());
   auto results = testing::run_concurrently(std::move(tasks));
   for (auto& r : results) EXPECT_TRUE(r.ok());
@@ -176,25 +177,35 @@ TEST(Imdsv2Client, ConcurrentCallersShareOneTokenFetch) {
 }
 
 TEST(ImdsOptions, FromEnvironment) {
-  auto d = ImdsOptions::from_env(Env::from_map({}));
+  auto d = ImdsOptions::from_env(common::Environment::from_map({}));
   EXPECT_EQ(d.endpoint, "http://169.254.169.254");
   EXPECT_FALSE(d.disabled);
   EXPECT_EQ(d.timeout, 1000ms);
   EXPECT_EQ(d.attempts, 2);
 
-  auto o = ImdsOptions::from_env(Env::from_map({{"AWS_EC2_METADATA_DISABLED", "TRUE"},
-                                                {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:8111/"},
-                                                {"AWS_METADATA_SERVICE_TIMEOUT", "3"},
-                                                {"AWS_METADATA_SERVICE_NUM_ATTEMPTS", "4"}}));
+  auto o = ImdsOptions::from_env(
+      common::Environment::from_map({{"AWS_EC2_METADATA_DISABLED", "TRUE"},
+                                     {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:8111/"},
+                                     {"AWS_METADATA_SERVICE_TIMEOUT", "3"},
+                                     {"AWS_METADATA_SERVICE_NUM_ATTEMPTS", "4"}}));
   EXPECT_TRUE(o.disabled);
   EXPECT_EQ(o.endpoint, "http://127.0.0.1:8111");
   EXPECT_EQ(o.timeout, 3000ms);
   EXPECT_EQ(o.attempts, 4);
 
-  auto v6 = ImdsOptions::from_env(Env::from_map({{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6"}}));
+  auto v6 = ImdsOptions::from_env(common::Environment::from_map({{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6"}}));
   EXPECT_EQ(v6.endpoint, "http://[fd00:ec2::254]");
-  auto junk = ImdsOptions::from_env(Env::from_map({{"AWS_METADATA_SERVICE_TIMEOUT", "soon"}}));
+  auto junk = ImdsOptions::from_env(common::Environment::from_map({{"AWS_METADATA_SERVICE_TIMEOUT", "soon"}}));
   EXPECT_EQ(junk.timeout, 1000ms);
+}
+
+// Found by fuzz/aws_credentials: seconds beyond what the millisecond count
+// holds overflowed it (undefined behaviour); such a timeout is as unparseable.
+TEST(ImdsOptions, TimeoutsTooLongToHoldKeepTheDefault) {
+  auto huge = ImdsOptions::from_env(common::Environment::from_map({{"AWS_METADATA_SERVICE_TIMEOUT", "9223372036854776"}}));
+  EXPECT_EQ(huge.timeout, 1000ms);
+  auto year = ImdsOptions::from_env(common::Environment::from_map({{"AWS_METADATA_SERVICE_TIMEOUT", "31536000"}}));
+  EXPECT_EQ(year.timeout, std::chrono::seconds(31536000));
 }
 
 }  // namespace

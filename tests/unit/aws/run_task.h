@@ -14,12 +14,12 @@ namespace ecssd::aws::testing {
 // The value is stored from inside a void coroutine, so T needs no default
 // constructor (co_spawn with a value completion would need one).
 template <typename T>
-Task<void> store_result(Task<T> task, std::optional<T>* out) {
+common::Task<void> store_result(common::Task<T> task, std::optional<T>* out) {
   out->emplace(co_await std::move(task));
 }
 
 template <typename T>
-T run_task(Task<T> task) {
+T run_task(common::Task<T> task) {
   boost::asio::io_context io;
   std::optional<T> out;
   std::exception_ptr error;
@@ -31,7 +31,7 @@ T run_task(Task<T> task) {
 
 // Runs several coroutines concurrently on one io_context; results in order.
 template <typename T>
-std::vector<T> run_concurrently(std::vector<Task<T>> tasks) {
+std::vector<T> run_concurrently(std::vector<common::Task<T>> tasks) {
   boost::asio::io_context io;
   std::vector<std::optional<T>> out(tasks.size());
   std::exception_ptr error;

@@ -149,6 +149,17 @@ TEST(Iso8601, ParsesTheFormsAwsSends) {
   }
 }
 
+// Found by fuzz/aws_credentials (fuzz/aws_credentials/regressions/): a year
+// the system clock cannot hold overflowed (undefined behaviour).
+TEST(Iso8601, TimesTheClockCannotHoldAreRefused) {
+  for (const char* far : {"9999-12-31T23:59:59Z", "2263-01-01T00:00:00Z", "0000-01-01T00:00:00Z",
+                          "1677-01-01T00:00:00Z"}) {
+    EXPECT_FALSE(parse_iso8601(far)) << far;
+  }
+  EXPECT_TRUE(parse_iso8601("2261-12-31T23:59:59Z"));
+  EXPECT_TRUE(parse_iso8601("1970-01-01T00:00:00Z"));
+}
+
 TEST(Crypto, KnownAnswers) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   // RFC 4231 test case 2.

@@ -22,7 +22,7 @@ FakeInstanceMetadata on_ec2() {
 ProviderFlags route53() {
   ProviderFlags p;
   p.provider = "route53";
-  p.zone = "sd.internal";
+  p.zones = {"sd.internal"};
   return p;
 }
 
@@ -121,6 +121,34 @@ TEST(ListenValidator, TheListenFlagsRejectWhatNoRetryCanFix) {
                                                         {"--metrics-listen", "9253"}}) {
     EXPECT_THROW(parse(bad), CLI::ValidationError) << bad[0] << " " << bad[1];
   }
+}
+
+// The name policy's flags: repeated, or comma-separated as ECSSD_ALLOW_NAME
+// and ECSSD_DENY_NAME are; the patterns are checked with --zone.
+TEST(RecordFlags, NamePatternsRepeatOrSplitOnCommasAndAreChecked) {
+  CLI::App app;
+  RecordFlags f;
+  add_record_flags(app, f);
+  std::vector<std::string> args{"--allow-name", "team-a-*",   "--allow-name",
+                                "shared,db?",   "--deny-name", "team-a-admin"};
+  std::reverse(args.begin(), args.end());  // CLI11 takes the last first
+  app.parse(args);
+  EXPECT_EQ(f.allow_names, (std::vector<std::string>{"team-a-*", "shared", "db?"}));
+  EXPECT_EQ(f.deny_names, std::vector<std::string>{"team-a-admin"});
+  f.host_name = "h1";
+  f.host_ip = "10.0.0.1";
+  ProviderFlags p;
+  p.zones = {"SD.Internal"};
+  auto c = resolve_record_config(f, p);
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_EQ(c->names.describe(), "allow=team-a-*,shared,db? deny=team-a-admin");
+  EXPECT_EQ(c->names.refuses("team-a-admin.sd.internal"), "--deny-name team-a-admin");
+  EXPECT_FALSE(c->names.refuses("team-a-web.sd.internal"));
+  f.deny_names = {"a..b"};
+  auto bad = resolve_record_config(f, p);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, common::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bad.error().message, "--deny-name \"a..b\": empty label");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The AXFR client against the real responder on an ephemeral port, and
 // against small misbehaving servers.
+#include "common/time_system.h"
 #include "dns/axfr_client.h"
 
 #include <thread>
@@ -52,6 +53,7 @@ class AxfrClientTest : public ::testing::Test {
   void SetUp() override {
     ResponderOptions o;
     o.listen = "127.0.0.1:0";
+    o.time = &time_;
     responder_ = std::make_unique<Responder>(io_, o);
     ASSERT_TRUE(responder_->start().ok());
   }
@@ -61,6 +63,7 @@ class AxfrClientTest : public ::testing::Test {
     o.zone = std::move(zone);
     return o;
   }
+  common::RealTimeSystem time_;  // the responder's own thread makes its timers
   asio::io_context io_;
   std::unique_ptr<Responder> responder_;
 };
@@ -87,12 +90,12 @@ TEST_F(AxfrClientTest, ListsTheZoneAsRrsets) {
   EXPECT_EQ(r->serial, 77u);
   EXPECT_EQ(r->skipped, 0u);
   EXPECT_EQ(r->messages, 1u);
-  std::map<std::pair<std::string, RecordType>, Record> by_key;
+  std::map<model::RecordKey, Record> by_key;
   for (const auto& rr : r->records) {
     EXPECT_TRUE(rr.set_identifier.empty());
-    EXPECT_TRUE(by_key.emplace(std::make_pair(rr.name, rr.type), rr).second) << "one record per name and type";
+    EXPECT_TRUE(by_key.emplace(model::key_of(rr), rr).second) << "one record per name and type";
   }
-  auto get = [&](std::string name, RecordType t) { return by_key.at({name, t}); };
+  auto get = [&](std::string name, RecordType t) { return by_key.at(model::RecordKey{std::move(name), t, {}}); };
   EXPECT_EQ(get("svc.test", RecordType::kSOA).values,
             std::vector<std::string>{"ns.svc.test hostmaster.svc.test 77 3600 600 86400 5"});
   EXPECT_EQ(get("svc.test", RecordType::kNS).values, std::vector<std::string>{"ns.svc.test"});

@@ -101,4 +101,59 @@ bool TcpClient::closed_by_server() {
   return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
+PolledTcpClient::PolledTcpClient(uint16_t port) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd_ < 0) return;
+  sockaddr_in a = loopback(port);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+PolledTcpClient::~PolledTcpClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool PolledTcpClient::send_raw(const std::string& bytes) {
+  ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  return n == static_cast<ssize_t>(bytes.size());
+}
+
+bool PolledTcpClient::send(const std::string& message) {
+  std::string framed;
+  framed += static_cast<char>(message.size() >> 8);
+  framed += static_cast<char>(message.size() & 0xff);
+  return send_raw(framed + message);
+}
+
+void PolledTcpClient::drain() {
+  char buf[4096];
+  while (!eof_) {
+    ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      in_.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) eof_ = true;
+    if (n < 0 && errno == EINTR) continue;
+    return;
+  }
+}
+
+bool PolledTcpClient::closed() {
+  drain();
+  return eof_;
+}
+
+std::optional<std::string> PolledTcpClient::take_message() {
+  drain();
+  if (in_.size() < 2) return std::nullopt;
+  size_t len = (size_t{static_cast<unsigned char>(in_[0])} << 8) | static_cast<unsigned char>(in_[1]);
+  if (in_.size() < 2 + len) return std::nullopt;
+  std::string msg = in_.substr(2, len);
+  in_.erase(0, 2 + len);
+  return msg;
+}
+
 }  // namespace ecssd::dns::testing

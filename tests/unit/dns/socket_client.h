@@ -28,4 +28,28 @@ class TcpClient {
   int fd_ = -1;
 };
 
+// A TCP client that never blocks on reads, for tests that run the
+// responder's io_context on their own thread (threads == 0, simulated time).
+class PolledTcpClient {
+ public:
+  explicit PolledTcpClient(uint16_t port);  // connect() completes in the listen backlog
+  ~PolledTcpClient();
+  PolledTcpClient(const PolledTcpClient&) = delete;
+  PolledTcpClient& operator=(const PolledTcpClient&) = delete;
+  bool connected() const { return fd_ >= 0; }
+  bool send_raw(const std::string& bytes);
+  bool send(const std::string& message);  // with the 2-octet length prefix
+  // The server closed or reset the connection (looked at without waiting;
+  // bytes waiting are read and kept for take_message()).
+  bool closed();
+  // One framed message if it has arrived whole.
+  std::optional<std::string> take_message();
+
+ private:
+  void drain();
+  int fd_ = -1;
+  bool eof_ = false;
+  std::string in_;
+};
+
 }  // namespace ecssd::dns::testing

@@ -10,6 +10,26 @@ TEST(Names, NormalizeLowersAndStripsTheTrailingDot) {
   EXPECT_EQ(normalize_name("a"), "a");
 }
 
+// Found by fuzz/tsig_keys (regressions/key_name_ending_in_an_escaped_dot):
+// the escaped dot of "a\." was stripped, so normalizing twice changed the name.
+TEST(Names, NormalizeKeepsAnEscapedTrailingDot) {
+  EXPECT_EQ(normalize_name("A\\."), "a\\.");
+  EXPECT_EQ(normalize_name("a\\.."), "a\\.");
+  EXPECT_EQ(normalize_name("a\\\\."), "a\\\\");  // an escaped backslash, then the root dot
+  for (std::string_view n : {"a\\.", "a\\..", "a\\\\.", "x.", "\\\\\\.."}) {
+    EXPECT_EQ(normalize_name(normalize_name(n)), normalize_name(n)) << n;
+  }
+  EXPECT_TRUE(names_equal("a\\..", "A\\."));
+  EXPECT_FALSE(names_equal("a\\.", "a"));
+}
+
+TEST(Names, EmptyLabels) {
+  for (std::string_view bad : {"a..b", ".a", "a..", "..", "a\\\\..b"}) EXPECT_TRUE(has_empty_label(bad)) << bad;
+  for (std::string_view good : {"", ".", "a", "a.", "a.b.", "a\\..b", "a\\.", "_srv._tcp.zone"}) {
+    EXPECT_FALSE(has_empty_label(good)) << good;
+  }
+}
+
 TEST(Names, LabelRules) {
   EXPECT_TRUE(validate_label("web-1", false).ok());
   EXPECT_TRUE(validate_label(std::string(63, 'a'), false).ok());
@@ -57,6 +77,21 @@ TEST(Names, InZone) {
   EXPECT_FALSE(in_zone("webzone", "zone"));
   EXPECT_FALSE(in_zone("zone.other", "zone"));
   EXPECT_FALSE(in_zone("one", "zone"));
+}
+
+TEST(Names, ZoneForIsTheLongestMatchingSuffix) {
+  const std::vector<std::string> zones{"example", "b.example", "other.test"};
+  EXPECT_EQ(zone_for("a.b.example", zones), 1u);  // under both: the longer wins
+  EXPECT_EQ(zone_for("A.B.Example.", zones), 1u);
+  EXPECT_EQ(zone_for("b.example", zones), 1u);
+  EXPECT_EQ(zone_for("a.c.example", zones), 0u);
+  EXPECT_EQ(zone_for("ab.example", zones), 0u);  // "ab" is not below "b.example"
+  EXPECT_EQ(zone_for("web.other.test", zones), 2u);
+  EXPECT_EQ(zone_for("web.elsewhere", zones), std::nullopt);
+  // The order of the flags does not matter.
+  EXPECT_EQ(zone_for("a.b.example", {"b.example", "example"}), 0u);
+  EXPECT_EQ(zone_for("web.zone", {"zone"}), 0u);
+  EXPECT_EQ(zone_for("web.zone", {}), std::nullopt);
 }
 
 }  // namespace

@@ -43,5 +43,14 @@ TEST(Rdata, Srv) {
   EXPECT_FALSE(parse_srv("1 1 80 h extra").ok());
 }
 
+// Found by fuzz/route53_xml (regressions/srv_target_ending_in_two_dots): a
+// target of "h.." was read as "h." and did not read back the same.
+TEST(Rdata, SrvTargetWithAnEmptyLabelIsRefused) {
+  for (std::string_view bad : {"1 1 80 h..", "1 1 80 a..b", "1 1 80 .a"}) EXPECT_FALSE(parse_srv(bad).ok()) << bad;
+  ASSERT_TRUE(parse_srv("0 0 0 .").ok());
+  EXPECT_EQ(format_srv(*parse_srv("0 0 0 .")), "0 0 0 .");
+  ASSERT_TRUE(parse_srv("1 1 80 a\\..b").ok());
+}
+
 }  // namespace
 }  // namespace ecssd::model

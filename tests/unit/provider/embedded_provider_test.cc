@@ -1,6 +1,7 @@
 // The embedded provider end to end: changes applied through it (and through
 // the registry) are served by its responder on a loopback port, checked with
 // libknot-parsed replies, and listed back by AXFR through AxfrProvider.
+#include "common/time_system.h"
 #include "provider/embedded/embedded_provider.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "provider/axfr/axfr_provider.h"
+#include "provider/zone_split_provider.h"
 #include "registry/registry.h"
 #include "unit/dns/dns_test_util.h"
 #include "unit/dns/socket_client.h"
@@ -62,7 +64,7 @@ EmbeddedOptions options() {
 class EmbeddedProviderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    provider_ = std::make_unique<EmbeddedProvider>(io_, options(), time_);
+    provider_ = std::make_unique<EmbeddedProvider>(io_, options(), time_, common::Scope(metrics_));
     auto s = provider_->start();
     ASSERT_TRUE(s.ok()) << s.error().describe();
   }
@@ -78,7 +80,8 @@ class EmbeddedProviderTest : public ::testing::Test {
   }
 
   asio::io_context io_;
-  common::SimulatedTimeSource time_;
+  common::SimulatedTimeSystem time_;
+  common::Metrics metrics_;
   std::unique_ptr<EmbeddedProvider> provider_;
 };
 
@@ -183,13 +186,60 @@ TEST_F(EmbeddedProviderTest, CanonicalizeMatchesWhatIsListed) {
   EXPECT_NE(std::find(listed->begin(), listed->end(), r), listed->end());
 }
 
-TEST(EmbeddedProviderStartTest, ClearErrors) {
+TEST(EmbeddedProviderZonesTest, SeveralZonesOnOneResponderEachWithItsSoaAndNs) {
   asio::io_context io;
-  EmbeddedProvider first(io, options());
+  common::SimulatedTimeSystem time;
+  common::Metrics metrics;
+  auto o = options();
+  o.zone.zone = "example";
+  auto outer = std::make_unique<EmbeddedProvider>(io, o, time, common::Scope(metrics));
+  ASSERT_TRUE(outer->start().ok());
+  EmbeddedProvider* first = outer.get();
+  auto inner = std::make_unique<EmbeddedProvider>(*first, dns::ZoneOptions{.zone = "b.example"}, common::Scope(metrics));
+  ASSERT_TRUE(inner->start().ok());
+  const uint16_t port = first->responder().port();
+  std::vector<std::unique_ptr<Provider>> zones;
+  zones.push_back(std::move(outer));
+  zones.push_back(std::move(inner));
+  ZoneSplitProvider split(std::move(zones));
+
+  auto done = run(io, split.apply({.create = {rec("a.b.example", RecordType::kA, {"10.0.0.1"}, "x"),
+                                               rec("web.example", RecordType::kA, {"10.0.0.2"}, "y")}}));
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(done->failed.empty());
+  auto ask = [&](std::string name, uint16_t type) {
+    auto reply = udp_exchange(port, make_query(std::move(name), type));
+    EXPECT_TRUE(reply);
+    return reply ? parse_response(*reply) : dns::testing::Response{};
+  };
+  auto a = ask("a.b.example", KNOT_RRTYPE_A);
+  EXPECT_EQ(a.rcode, KNOT_RCODE_NOERROR);
+  ASSERT_EQ(a.answer.size(), 1u);
+  EXPECT_EQ(a.answer[0].data, "10.0.0.1");
+  EXPECT_EQ(ask("web.example", KNOT_RRTYPE_A).answer.size(), 1u);
+  EXPECT_EQ(ask("example", KNOT_RRTYPE_SOA).answer.size(), 1u);
+  auto soa = ask("b.example", KNOT_RRTYPE_SOA);  // the inner zone's own apex
+  ASSERT_EQ(soa.answer.size(), 1u);
+  EXPECT_NE(soa.answer[0].data.find("ns.b.example."), std::string::npos) << soa.answer[0].data;
+  EXPECT_EQ(ask("b.example", KNOT_RRTYPE_NS).answer.size(), 1u);
+  EXPECT_EQ(ask("web.b.example", KNOT_RRTYPE_A).rcode, KNOT_RCODE_NXDOMAIN);
+  EXPECT_EQ(ask("web.elsewhere", KNOT_RRTYPE_A).rcode, KNOT_RCODE_REFUSED);
+  // Listed together: both apexes and both records.
+  auto listed = run(io, split.list());
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 6u);
+}
+
+TEST(EmbeddedProviderStartTest, ClearErrors) {
+  common::SimulatedTimeSystem time;
+  common::Metrics metrics;
+  const common::Scope scope(metrics);
+  asio::io_context io;
+  EmbeddedProvider first(io, options(), time, scope);
   ASSERT_TRUE(first.start().ok());
   EmbeddedOptions taken = options();
   taken.responder.listen = first.responder().endpoint();
-  EmbeddedProvider second(io, taken);
+  EmbeddedProvider second(io, taken, time, scope);
   auto s = second.start();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
@@ -199,7 +249,7 @@ TEST(EmbeddedProviderStartTest, ClearErrors) {
 
   EmbeddedOptions bad = options();
   bad.zone.zone = "bad..zone";
-  EXPECT_EQ(EmbeddedProvider(io, bad).start().error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(EmbeddedProvider(io, bad, time, scope).start().error().code, ErrorCode::kInvalidArgument);
 }
 
 // The agent writes through the registry (native set identifiers); `ecssd

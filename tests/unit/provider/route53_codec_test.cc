@@ -136,7 +136,7 @@ TEST(Route53Codec, KeysMatchBetweenWireAndModel) {
   r.name = "*.example.com";
   r.type = RecordType::kA;
   r.set_identifier = "x";
-  EXPECT_EQ(key_of(rs), key_of(r));
+  EXPECT_EQ(key_of(rs), model::key_of(r));
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
-// Route53Provider against recorded responses (tests/fixtures/route53) and a
-// simulated hosted zone (route53_fake_zone.h) behind a fake transport.
+// Route53Provider::apply() end to end against a simulated hosted zone
+// (route53_fake_zone.h) behind a fake transport: batching within the limits,
+// retries, isolation of refused changes, local refusals. The parts have their
+// own tests: route53_zone_test.cc, route53_retry_test.cc,
+// route53_apply_batch_test.cc, route53_isolate_test.cc; listing is in
+// route53_list_test.cc.
 #include "provider/route53/route53_provider.h"
 
-#include <cmath>
 #include <set>
 
 #include <boost/asio/co_spawn.hpp>
@@ -10,398 +13,17 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "common/metrics.h"
-#include "fakes/fake_transport.h"
 #include "model/names.h"
 #include "model/rdata.h"
-#include "registry/registry.h"
-#include "unit/provider/route53_fake_zone.h"
-#include "unit/provider/route53_test_util.h"
+#include "unit/provider/route53_harness.h"
 
 namespace ecssd::provider {
 namespace {
 
 using common::ErrorCode;
 using ecssd::testing::fixture;
-using ecssd::testing::run;
 using model::RecordType;
-
-aws::ServiceEndpoint endpoint() { return {"route53", "us-east-1", "https://route53.amazonaws.com"}; }
-
-model::Record rec(std::string name, RecordType type, std::string value, std::string set_id = "", uint32_t ttl = 10) {
-  model::Record r;
-  r.name = std::move(name);
-  r.type = type;
-  r.ttl = ttl;
-  r.values = {std::move(value)};
-  r.set_identifier = std::move(set_id);
-  if (!r.set_identifier.empty()) r.weight = 1;
-  return r;
-}
-
-std::string set_id(int container) { return fmt::format("ecssd:host-a:{:012d}:80-tcp", container); }
-
-// A container's CNAME and its companion TXT, as the registry expands them.
-std::vector<model::Record> cname_with_companion(const std::string& name, int container) {
-  model::Record r = rec(name, RecordType::kCNAME, "host-a.example.com", set_id(container));
-  r.labels = {{"owner", "host-a"}, {"container", std::to_string(container)}};
-  model::Record c = registry::companion_of(r);
-  r.labels.clear();
-  return {r, c};
-}
-
-// The provider wired to a simulated zone Z1 "example.com".
-struct Harness {
-  fakes::FakeTransport transport;
-  fakes::FakeRoute53 zone{"Z1", "example.com"};
-  ecssd::testing::RecordingSleeper sleeper;
-  Route53Options options;
-  std::unique_ptr<Route53Provider> provider;
-
-  Harness() {
-    options.zone_id = "Z1";
-    options.retry.seed = 7;
-    transport.set_handler([this](const aws::HttpRequest& req) { return zone.handle(req); });
-  }
-  Route53Provider& start() {
-    provider = std::make_unique<Route53Provider>(transport, endpoint(), options, &sleeper);
-    auto s = run(provider->init());
-    EXPECT_TRUE(s.ok()) << s.error().describe();
-    return *provider;
-  }
-  ApplyReport apply(model::ChangeSet cs) {
-    auto r = run(provider->apply(std::move(cs)));
-    EXPECT_TRUE(r.ok()) << r.error().describe();
-    return r.ok() ? std::move(*r) : ApplyReport{};
-  }
-  size_t requests_to(std::string_view method) const {
-    size_t n = 0;
-    for (const auto& r : transport.requests()) n += r.method == method;
-    return n;
-  }
-};
-
-std::unique_ptr<Route53Provider> by_name(fakes::FakeTransport& t, ZoneType type,
-                                         ecssd::testing::RecordingSleeper* sleeper) {
-  Route53Options o;
-  o.zone = "Example.COM.";
-  o.zone_type = type;
-  o.retry.seed = 1;
-  return std::make_unique<Route53Provider>(t, endpoint(), o, sleeper);
-}
-
-constexpr const char* kMotoZoneId = "STSP3XM4ZMZJJFM30G43MW";  // in the recorded moto_*.xml
-
-// A provider on the recorded moto zone, initialised; `pages` (fixture names)
-// answer its next requests in order.
-std::unique_ptr<Route53Provider> on_recorded_zone(fakes::FakeTransport& t, const std::vector<std::string>& pages,
-                                                  uint32_t page_size = 300) {
-  t.push(200, fixture("route53/moto_get_hosted_zone.xml"));
-  for (const auto& page : pages) t.push(200, fixture("route53/" + page));
-  Route53Options o;
-  o.zone_id = kMotoZoneId;
-  o.page_size = page_size;
-  auto p = std::make_unique<Route53Provider>(t, endpoint(), o, nullptr);
-  auto st = run(p->init());
-  EXPECT_TRUE(st.ok()) << st.error().describe();
-  return p;
-}
-
-// --- zone selection -------------------------------------------------------
-
-TEST(Route53Zone, AnyPrefersThePrivateZoneOfTheSameName) {
-  fakes::FakeTransport t;
-  ecssd::testing::RecordingSleeper s;
-  t.push(200, fixture("route53/moto_list_hosted_zones_by_name.xml"));
-  auto p = by_name(t, ZoneType::kAny, &s);
-  auto st = run(p->init());
-  ASSERT_TRUE(st.ok()) << st.error().describe();
-  EXPECT_EQ(p->zone_id(), kMotoZoneId);
-  EXPECT_EQ(p->zone(), "example.com");
-  ASSERT_EQ(t.requests().size(), 1u);
-  EXPECT_EQ(t.requests()[0].method, "GET");
-  EXPECT_EQ(t.requests()[0].url, "https://route53.amazonaws.com/2013-04-01/hostedzonesbyname?dnsname=example.com&maxitems=100");
-  EXPECT_EQ(t.endpoints()[0].signing_name, "route53");
-}
-
-TEST(Route53Zone, PublicAndPrivateWhenAsked) {
-  for (auto [type, id] : {std::pair{ZoneType::kPublic, "SHCMAEM4H80DP3WZ1CWC5S"},
-                          std::pair{ZoneType::kPrivate, kMotoZoneId}}) {
-    fakes::FakeTransport t;
-    t.push(200, fixture("route53/moto_list_hosted_zones_by_name.xml"));
-    auto p = by_name(t, type, nullptr);
-    ASSERT_TRUE(run(p->init()).ok());
-    EXPECT_EQ(p->zone_id(), id);
-  }
-}
-
-TEST(Route53Zone, AnyFallsBackToThePublicZone) {
-  fakes::FakeTransport t;
-  t.push(200, fixture("route53/doc_list_hosted_zones_public_only.xml"));
-  auto p = by_name(t, ZoneType::kAny, nullptr);
-  ASSERT_TRUE(run(p->init()).ok());
-  EXPECT_EQ(p->zone_id(), "Z1PUBLIC00000000001");
-}
-
-TEST(Route53Zone, MissingPrivateZoneNamesThePublicOne) {
-  fakes::FakeTransport t;
-  t.push(200, fixture("route53/doc_list_hosted_zones_public_only.xml"));
-  auto p = by_name(t, ZoneType::kPrivate, nullptr);
-  auto st = run(p->init());
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
-  EXPECT_NE(st.error().message.find("no private hosted zone named example.com"), std::string::npos);
-  EXPECT_NE(st.error().message.find("Z1PUBLIC00000000001"), std::string::npos);
-  EXPECT_NE(st.error().message.find("--zone-type public"), std::string::npos);
-  EXPECT_TRUE(p->zone_id().empty());
-}
-
-TEST(Route53Zone, NoZoneAtAllIsNotFound) {
-  fakes::FakeTransport t;
-  t.push(200,
-         "<ListHostedZonesByNameResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><HostedZones/>"
-         "<DNSName>example.com.</DNSName><IsTruncated>false</IsTruncated><MaxItems>100</MaxItems>"
-         "</ListHostedZonesByNameResponse>");
-  auto st = run(by_name(t, ZoneType::kAny, nullptr)->init());
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
-  EXPECT_NE(st.error().message.find("no hosted zone named example.com"), std::string::npos);
-}
-
-TEST(Route53Zone, PaginatesWhileTheNameContinuesAndRefusesAmbiguity) {
-  fakes::FakeTransport t;
-  t.push(200, fixture("route53/doc_list_hosted_zones_page1.xml"));
-  t.push(200, fixture("route53/doc_list_hosted_zones_page2.xml"));
-  auto st = run(by_name(t, ZoneType::kAny, nullptr)->init());
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(st.error().message.find("Z2PRIVATE0000000002, Z3PRIVATE0000000003"), std::string::npos);
-  EXPECT_NE(st.error().message.find("--zone-id"), std::string::npos);
-  ASSERT_EQ(t.requests().size(), 2u) << "page 2 ends with another name: no third request";
-  EXPECT_EQ(t.requests()[1].url,
-            "https://route53.amazonaws.com/2013-04-01/hostedzonesbyname?dnsname=example.com&hostedzoneid="
-            "Z2PRIVATE0000000002&maxitems=100");
-
-  fakes::FakeTransport t2;
-  t2.push(200, fixture("route53/doc_list_hosted_zones_page1.xml"));
-  t2.push(200, fixture("route53/doc_list_hosted_zones_page2.xml"));
-  auto p = by_name(t2, ZoneType::kPublic, nullptr);
-  ASSERT_TRUE(run(p->init()).ok());
-  EXPECT_EQ(p->zone_id(), "Z1PUBLIC00000000001");
-}
-
-TEST(Route53Zone, ByIdReadsTheNameAndChecksTheOptions) {
-  Harness h;
-  h.options.zone_id = "/hostedzone/Z1";
-  Route53Provider& p = h.start();
-  EXPECT_EQ(p.zone(), "example.com");
-  EXPECT_EQ(p.zone_id(), "Z1");
-  EXPECT_EQ(h.transport.requests()[0].url, "https://route53.amazonaws.com/2013-04-01/hostedzone/Z1");
-
-  Harness other;
-  other.options.zone = "other.com";
-  other.provider = std::make_unique<Route53Provider>(other.transport, endpoint(), other.options, &other.sleeper);
-  auto st = run(other.provider->init());
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(st.error().message.find("is the zone example.com, not --zone other.com"), std::string::npos);
-
-  Harness pub;
-  pub.options.zone_type = ZoneType::kPublic;
-  pub.provider = std::make_unique<Route53Provider>(pub.transport, endpoint(), pub.options, &pub.sleeper);
-  auto typed = run(pub.provider->init());
-  ASSERT_FALSE(typed.ok());
-  EXPECT_NE(typed.error().message.find("is a private zone"), std::string::npos);
-}
-
-TEST(Route53Zone, UnknownOrMalformedZoneId) {
-  fakes::FakeTransport t;
-  t.push(404, fixture("route53/doc_error_no_such_hosted_zone.xml"));
-  Route53Options o;
-  o.zone_id = "Z0123456789ABCDEFGHIJ";
-  Route53Provider p(t, endpoint(), o, nullptr);
-  auto st = run(p.init());
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
-  EXPECT_NE(st.error().message.find("Z0123456789ABCDEFGHIJ"), std::string::npos);
-
-  fakes::FakeTransport none;
-  o.zone_id = "Z1/../../x";
-  Route53Provider bad(none, endpoint(), o, nullptr);
-  auto st2 = run(bad.init());
-  ASSERT_FALSE(st2.ok());
-  EXPECT_EQ(st2.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(none.requests().empty());
-
-  Route53Provider nothing(none, endpoint(), Route53Options{}, nullptr);
-  EXPECT_EQ(run(nothing.init()).error().code, ErrorCode::kInvalidArgument);
-
-  fakes::FakeTransport denied;
-  denied.push(403, fixture("route53/doc_error_access_denied.xml"));
-  o.zone_id = "Z0123456789ABCDEFGHIJ";
-  Route53Provider p2(denied, endpoint(), o, nullptr);
-  auto st3 = run(p2.init());
-  ASSERT_FALSE(st3.ok());
-  EXPECT_EQ(st3.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_NE(st3.error().message.find("route53:GetHostedZone on hosted zone Z0123456789ABCDEFGHIJ;"), std::string::npos)
-      << st3.error().message;
-}
-
-TEST(Route53Zone, AccessDeniedNamesThePermissionAndTheZone) {
-  fakes::FakeTransport t;
-  t.push(403, fixture("route53/doc_error_access_denied.xml"));
-  auto st = run(by_name(t, ZoneType::kAny, nullptr)->init());
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_FALSE(st.error().transient);
-  EXPECT_NE(st.error().message.find("route53:ListHostedZonesByName"), std::string::npos) << st.error().message;
-  EXPECT_NE(st.error().message.find("example.com"), std::string::npos);
-  EXPECT_EQ(t.requests().size(), 1u) << "not retried";
-}
-
-TEST(Route53Zone, MissingCredentialsFromTheTransportKeepTheirAdvice) {
-  fakes::FakeTransport t;
-  t.push(common::make_error(ErrorCode::kPermissionDenied,
-                            "no AWS credentials: tried the environment, ~/.aws/credentials, ECS, IMDS"));
-  auto st = run(by_name(t, ZoneType::kAny, nullptr)->init());
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_NE(st.error().message.find("ListHostedZonesByName"), std::string::npos);
-  EXPECT_NE(st.error().message.find("tried the environment"), std::string::npos);
-}
-
-// --- listing ---------------------------------------------------------------
-
-TEST(Route53List, ThreePagesWithNextRecordIdentifier) {
-  fakes::FakeTransport t;
-  auto p = on_recorded_zone(t, {"doc_list_rrsets_page1.xml", "doc_list_rrsets_page2.xml", "doc_list_rrsets_page3.xml"}, 3);
-  auto listed = run(p->list());
-  ASSERT_TRUE(listed.ok()) << listed.error().describe();
-  ASSERT_EQ(t.requests().size(), 4u);
-  const std::string base = std::string("https://route53.amazonaws.com/2013-04-01/hostedzone/") + kMotoZoneId + "/rrset";
-  EXPECT_EQ(t.requests()[1].url, base + "?maxitems=3");
-  EXPECT_EQ(t.requests()[2].url,
-            base + "?maxitems=3&name=_web._tcp.example.com.&type=SRV&identifier=ecssd%3Ahost-a%3A0123456789ab%3A80-tcp");
-  EXPECT_EQ(t.requests()[3].url,
-            base + "?maxitems=3&name=web.example.com.&type=CNAME&identifier=ecssd%3Ahost-a%3A0123456789ab%3A80-tcp");
-
-  // 9 record sets, the MX skipped.
-  ASSERT_EQ(listed->size(), 8u);
-  auto find = [&](std::string_view name, RecordType type) -> const model::Record* {
-    for (const auto& r : *listed) {
-      if (r.name == name && r.type == type) return &r;
-    }
-    return nullptr;
-  };
-  ASSERT_TRUE(find("*.example.com", RecordType::kA));
-  const model::Record* srv = find("_web._tcp.example.com", RecordType::kSRV);
-  ASSERT_TRUE(srv);
-  EXPECT_EQ(srv->values, std::vector<std::string>{"1 1 18081 host-a.example.com"});
-  EXPECT_EQ(srv->weight, 1u);
-  const model::Record* companion = find("cname._ecssd.web.example.com", RecordType::kTXT);
-  ASSERT_TRUE(companion);
-  EXPECT_EQ(companion->values,
-            std::vector<std::string>{model::txt_encode({"heritage=ecssd", "set=ecssd:host-a:0123456789ab:80-tcp",
-                                                        "value=host-a.example.com", "owner=host-a",
-                                                        "container-name=web \"blue\"\ttab"})});
-  const model::Record* alias = find("www.example.com", RecordType::kA);
-  ASSERT_TRUE(alias);
-  EXPECT_EQ(alias->values, std::vector<std::string>{"d111111abcdef8.cloudfront.net"});
-  ASSERT_TRUE(find("api.example.com", RecordType::kA)) << "latency records are listed";
-  EXPECT_TRUE(find("example.com", RecordType::kSOA));
-}
-
-TEST(Route53List, AWeightedGroupLargerThanAPageIsListedWhole) {
-  Harness big;
-  for (int i = 0; i < 1000; ++i) {
-    big.zone.add({.name = "web.example.com.", .type = "CNAME", .set_identifier = set_id(i), .weight = 1, .ttl = 10,
-                  .values = {"host-a.example.com"}});
-  }
-  big.zone.add({.name = "z.example.com.", .type = "A", .ttl = 300, .values = {"192.0.2.2"}});
-  auto all = run(big.start().list());
-  ASSERT_TRUE(all.ok()) << all.error().describe();
-  EXPECT_EQ(all->size(), 1001u);
-  EXPECT_EQ(big.zone.list_requests(), 4u);
-  std::set<std::string> ids;
-  for (const auto& r : *all) ids.insert(r.set_identifier);
-  EXPECT_EQ(ids.size(), 1001u) << "every weighted member once, and z's empty identifier";
-}
-
-TEST(Route53List, EscapedNamesAreSentBackUrlEncoded) {
-  Harness h;
-  h.zone.add({.name = "a.example.com.", .type = "A", .ttl = 300, .values = {"192.0.2.1"}});
-  h.zone.add({.name = "*.b.example.com.", .type = "A", .ttl = 300, .values = {"192.0.2.2"}});
-  h.options.page_size = 1;
-  auto listed = run(h.start().list());
-  ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(listed->size(), 2u);
-  ASSERT_EQ(h.transport.requests().size(), 3u);
-  EXPECT_NE(h.transport.requests()[2].url.find("&name=%5C052.b.example.com.&type=A"), std::string::npos)
-      << h.transport.requests()[2].url;
-  EXPECT_EQ((*listed)[1].name, "*.b.example.com");
-}
-
-TEST(Route53List, RecordSetsRepeatedByAServerWithoutIdentifiersAreListedOnce) {
-  fakes::FakeTransport t;
-  // The second page starts from the top again.
-  auto p = on_recorded_zone(t, {"moto_list_rrsets_page1.xml", "moto_list_rrsets.xml"});
-  auto listed = run(p->list());
-  ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(listed->size(), 11u);
-  EXPECT_NE(t.requests()[2].url.find("&name=host-a.example.com.&type=A"), std::string::npos);
-  EXPECT_EQ(t.requests()[2].url.find("identifier="), std::string::npos);
-}
-
-TEST(Route53List, PaginationThatDoesNotAdvanceIsAProtocolError) {
-  fakes::FakeTransport t;
-  auto p = on_recorded_zone(t, std::vector<std::string>(3, "doc_list_rrsets_page2.xml"));
-  auto listed = run(p->list());
-  ASSERT_FALSE(listed.ok());
-  EXPECT_EQ(listed.error().code, ErrorCode::kProtocol);
-  EXPECT_NE(listed.error().message.find("does not advance"), std::string::npos);
-  EXPECT_EQ(t.requests().size(), 3u);
-}
-
-TEST(Route53List, ErrorsAreNeverAPartialListing) {
-  Harness h;
-  auto& p = h.start();
-  h.transport.push(200, "<ListResourceRecordSetsResponse><ResourceRecordSets><ResourceRecordSet>");
-  auto bad = run(p.list());
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code, ErrorCode::kProtocol);
-
-  h.transport.push(404, fixture("route53/doc_error_no_such_hosted_zone.xml"));
-  auto gone = run(p.list());
-  ASSERT_FALSE(gone.ok());
-  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
-
-  h.transport.push(403, fixture("route53/doc_error_access_denied.xml"));
-  auto denied = run(p.list());
-  ASSERT_FALSE(denied.ok());
-  EXPECT_NE(denied.error().message.find("route53:ListResourceRecordSets on hosted zone Z1 (example.com)"),
-            std::string::npos)
-      << denied.error().message;
-
-  fakes::FakeTransport t;
-  Route53Provider before(t, endpoint(), Route53Options{.zone = "example.com"}, nullptr);
-  EXPECT_EQ(run(before.list()).error().code, ErrorCode::kInternal);
-  EXPECT_EQ(run(before.apply({})).error().code, ErrorCode::kInternal);
-  EXPECT_TRUE(t.requests().empty());
-}
-
-TEST(Route53List, ThrottledListingIsRetriedWithBackoff) {
-  Harness h;
-  auto& p = h.start();
-  h.zone.throttle(3);
-  auto listed = run(p.list());
-  ASSERT_TRUE(listed.ok());
-  ASSERT_EQ(h.sleeper.delays.size(), 3u);
-  EXPECT_LE(h.sleeper.delays[0].count(), 200);
-  EXPECT_LE(h.sleeper.delays[1].count(), 400);
-  EXPECT_LE(h.sleeper.delays[2].count(), 800);
-}
-
-// --- apply ------------------------------------------------------------------
+using namespace route53_test;
 
 TEST(Route53Apply, CreatesGoInOneRequest) {
   Harness h;
@@ -441,7 +63,7 @@ TEST(Route53Apply, UpdateIsDeleteOfTheListedValuesThenCreateInOneRequest) {
   h.zone.add({.name = "web.example.com.", .type = "CNAME", .set_identifier = set_id(1), .weight = 1, .ttl = 10,
               .values = {"Host-A.example.com"}, .health_check_id = "hc-1"});
   auto& p = h.start();
-  auto listed = run(p.list());
+  auto listed = h.run(p.list());
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   model::Record old = listed->front();
@@ -618,16 +240,16 @@ TEST(Route53Apply, ThrottlingThenSuccess) {
   Harness h;
   h.start();
   h.zone.throttle(2);
-  common::Counter& throttled = common::Metrics::global().counter(
-      "ecssd_route53_retries_total", "Route 53 requests retried (throttling, 5xx, timeouts)", {{"reason", "throttled"}});
-  const uint64_t before = throttled.value();
+  const uint64_t before = h.env.retries("throttled");
+  const size_t first = h.clocked.sent();
   ApplyReport report = h.apply({.create = cname_with_companion("web.example.com", 1)});
   EXPECT_EQ(report.applied.create.size(), 2u);
   EXPECT_EQ(report.requests, 3u) << "requests counts the retries";
-  EXPECT_EQ(throttled.value() - before, 2u) << "each retry is counted in a metric";
-  ASSERT_EQ(h.sleeper.delays.size(), 2u);
-  EXPECT_LE(h.sleeper.delays[0].count(), 200);
-  EXPECT_LE(h.sleeper.delays[1].count(), 400);
+  EXPECT_EQ(h.env.retries("throttled") - before, 2u) << "each retry is counted in a metric";
+  auto waits = h.waits_from(first);
+  ASSERT_EQ(waits.size(), 2u);
+  EXPECT_LE(waits[0].count(), 200);
+  EXPECT_LE(waits[1].count(), 400);
 }
 
 TEST(Route53Apply, PriorRequestNotCompleteServerErrorsAndTimeoutsAreRetried) {
@@ -635,11 +257,15 @@ TEST(Route53Apply, PriorRequestNotCompleteServerErrorsAndTimeoutsAreRetried) {
   h.start();
   h.transport.push(400, fixture("route53/doc_error_prior_request_not_complete.xml"));
   h.transport.push(500, "<ErrorResponse><Error><Code>InternalFailure</Code><Message>oops</Message></Error></ErrorResponse>");
-  h.transport.push(common::transient_error(ErrorCode::kTimeout, "no answer in 10s"));
+  ecssd::testing::push_error(h.transport, common::transient_error(ErrorCode::kTimeout, "no answer in 10s"));
+  const size_t first = h.clocked.sent();
   ApplyReport report = h.apply({.create = cname_with_companion("web.example.com", 1)});
   EXPECT_EQ(report.applied.create.size(), 2u);
   EXPECT_EQ(report.requests, 4u);
-  EXPECT_EQ(h.sleeper.delays.size(), 3u);
+  EXPECT_EQ(h.waits_from(first).size(), 3u);
+  EXPECT_EQ(h.env.retries("throttled"), 1u);
+  EXPECT_EQ(h.env.retries("unavailable"), 1u);
+  EXPECT_EQ(h.env.retries("timeout"), 1u);
 }
 
 TEST(Route53Apply, ThrottledPastTheRetriesIsATransientError) {
@@ -647,12 +273,13 @@ TEST(Route53Apply, ThrottledPastTheRetriesIsATransientError) {
   h.options.retry.max_attempts = 4;
   h.start();
   h.zone.throttle(100);
-  auto r = run(h.provider->apply({.create = cname_with_companion("web.example.com", 1)}));
+  const size_t first = h.clocked.sent();
+  auto r = h.run(h.provider->apply({.create = cname_with_companion("web.example.com", 1)}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kThrottled);
   EXPECT_TRUE(r.error().transient);
   EXPECT_NE(r.error().message.find("gave up after 4 attempts"), std::string::npos);
-  EXPECT_EQ(h.sleeper.delays.size(), 3u);
+  EXPECT_EQ(h.waits_from(first).size(), 3u) << "no wait after the last attempt";
   EXPECT_TRUE(h.zone.rrsets().empty());
 }
 
@@ -668,7 +295,7 @@ TEST(Route53Apply, RefusalAfterALostAnswerMeansTheOutcomeIsUnknown) {
     }
     return answer;
   });
-  auto r = run(h.provider->apply({.create = pair}));
+  auto r = h.run(h.provider->apply({.create = pair}));
   ASSERT_FALSE(r.ok()) << "the retry is refused (already exists): the state must be listed again";
   EXPECT_EQ(r.error().code, ErrorCode::kConflict);
   EXPECT_TRUE(r.error().transient);
@@ -729,9 +356,10 @@ TEST(Route53Apply, ARefusedContainerDoesNotBlockTheOthersOfTheSameName) {
 }
 
 TEST(Route53Apply, RecordSetsEcssdMustNotChangeAreRefusedWithoutARequest) {
+  ecssd::testing::Route53TestEnv env;
   fakes::FakeTransport t;
-  auto p = on_recorded_zone(t, {"moto_list_rrsets.xml"});
-  auto listed = run(p->list());
+  auto p = on_recorded_zone(env, t, {"moto_list_rrsets.xml"});
+  auto listed = env.run(p->list());
   ASSERT_TRUE(listed.ok());
   model::ChangeSet cs;
   for (const auto& r : *listed) {
@@ -740,7 +368,7 @@ TEST(Route53Apply, RecordSetsEcssdMustNotChangeAreRefusedWithoutARequest) {
   ASSERT_EQ(cs.remove.size(), 2u);
   cs.create.push_back(rec("www.example.com", RecordType::kA, "10.0.0.1"));
   cs.create.push_back(rec("elsewhere.example.org", RecordType::kA, "10.0.0.1", "s"));
-  auto r = run(p->apply(cs));
+  auto r = env.run(p->apply(cs));
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->failed.size(), 4u);
   std::string reasons;
@@ -755,7 +383,7 @@ TEST(Route53Apply, AccessDeniedOnTheFirstRequestIsAnError) {
   Harness h;
   h.start();
   h.transport.push(403, fixture("route53/doc_error_access_denied.xml"));
-  auto r = run(h.provider->apply({.create = cname_with_companion("web.example.com", 1)}));
+  auto r = h.run(h.provider->apply({.create = cname_with_companion("web.example.com", 1)}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
   EXPECT_NE(r.error().message.find("route53:ChangeResourceRecordSets on hosted zone Z1 (example.com)"),
@@ -801,9 +429,7 @@ TEST(Route53Apply, DeletionsComeFirstInARequest) {
 
 TEST(Route53Apply, OverlappingCallsAreRefusedNotInterleaved) {
   Harness h;
-  h.options.retry.base = std::chrono::milliseconds(1);
-  h.provider = std::make_unique<Route53Provider>(h.transport, endpoint(), h.options, nullptr);  // real timers
-  ASSERT_TRUE(run(h.provider->init()).ok());
+  h.start();
   h.zone.throttle(1);  // the first call waits on a timer, letting the second one run
   boost::asio::io_context io;
   std::optional<common::Result<ApplyReport>> first, second;
@@ -812,7 +438,7 @@ TEST(Route53Apply, OverlappingCallsAreRefusedNotInterleaved) {
   };
   boost::asio::co_spawn(io, h.provider->apply({.create = cname_with_companion("a.example.com", 1)}), keep(&first));
   boost::asio::co_spawn(io, h.provider->apply({.create = cname_with_companion("b.example.com", 2)}), keep(&second));
-  io.run();
+  EXPECT_TRUE(h.env.time.run_until(io, [&] { return first && second; }, std::chrono::hours(1)));
   ASSERT_TRUE(first && second);
   ASSERT_TRUE(first->ok());
   EXPECT_EQ((*first)->applied.create.size(), 2u);
@@ -820,7 +446,7 @@ TEST(Route53Apply, OverlappingCallsAreRefusedNotInterleaved) {
   EXPECT_EQ(second->error().code, ErrorCode::kInternal);
   EXPECT_EQ(h.zone.rrsets().size(), 2u);
   // Once the first is done, the provider takes the next batch.
-  EXPECT_TRUE(run(h.provider->apply({.create = cname_with_companion("b.example.com", 2)})).ok());
+  EXPECT_TRUE(h.run(h.provider->apply({.create = cname_with_companion("b.example.com", 2)})).ok());
 }
 
 TEST(Route53Apply, CanonicalizeIsWhatTheListingReturns) {
@@ -829,7 +455,7 @@ TEST(Route53Apply, CanonicalizeIsWhatTheListingReturns) {
   model::Record r = rec("Web.Example.com.", RecordType::kSRV, "1 1 80 Host-A.Example.com.", "s");
   r.name = "web.example.com";
   h.apply({.create = {r}});
-  auto listed = run(p.list());
+  auto listed = h.run(p.list());
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ(listed->front(), p.canonicalize(r));

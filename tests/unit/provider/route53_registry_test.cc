@@ -20,7 +20,6 @@
 namespace ecssd::provider {
 namespace {
 
-using ecssd::testing::run;
 using fakes::FakeRrset;
 
 model::Service service(int n, std::string name, uint16_t port) {
@@ -74,7 +73,7 @@ class Route53WithRegistry : public ::testing::TestWithParam<model::RecordMode> {
     o.zone_id = "Z1";
     o.retry.seed = 3;
     auto r53 = std::make_unique<Route53Provider>(transport_, aws::ServiceEndpoint{"route53", "us-east-1", "http://x"},
-                                                 o, &sleeper_);
+                                                 o, env_.time, env_.scope());
     ASSERT_TRUE(run(r53->init()).ok());
     route53_ = r53.get();
     cached_ = std::make_unique<CachedProvider>(std::move(r53));
@@ -123,9 +122,14 @@ class Route53WithRegistry : public ::testing::TestWithParam<model::RecordMode> {
     EXPECT_EQ(others, foreign_before_);
   }
 
+  template <typename T>
+  T run(boost::asio::awaitable<T> task) {
+    return env_.run(std::move(task));
+  }
+
+  ecssd::testing::Route53TestEnv env_;  // first: the provider's timers must not outlive it
   fakes::FakeTransport transport_;
   fakes::FakeRoute53 zone_{"Z1", "example.com"};
-  ecssd::testing::RecordingSleeper sleeper_;
   Route53Provider* route53_ = nullptr;
   std::unique_ptr<CachedProvider> cached_;
   std::unique_ptr<registry::Registry> registry_;

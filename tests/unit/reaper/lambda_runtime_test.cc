@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "fakes/aws/fake_http_client.h"
-#include "fakes/reaper/fake_probe.h"
-#include "fakes/reaper/fake_sleeper.h"
+#include "fakes/health/fake_probe.h"
+#include "fakes/reaper/run_simulated.h"
 #include "fakes/run_sync.h"
 #include "provider/inmemory/inmemory_provider.h"
 #include "registry/registry.h"
@@ -19,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using aws::testing::FakeHttpClient;
 using ecssd::testing::run_sync;
+using testing::run_simulated;
 
 // --- the Runtime API over HTTP
 
@@ -108,34 +109,39 @@ class FakeRuntimeApi final : public RuntimeApi {
     std::string type;
     std::string body;
   };
+  explicit FakeRuntimeApi(const common::TimeSource& time) : time_(time) {}
   void push(common::Result<Invocation> next) { script_.push_back(std::move(next)); }
   void reject_responses(bool v) { reject_ = v; }
 
-  Task<common::Result<Invocation>> next() override {
+  common::Task<common::Result<Invocation>> next() override {
     ++next_calls_;
+    next_times_.push_back(time_.steady_now());
     if (script_.empty()) co_return common::make_error(common::ErrorCode::kUnavailable, "no more invocations", true);
     auto r = std::move(script_.front());
     script_.pop_front();
     co_return r;
   }
-  Task<common::Status> respond(std::string request_id, std::string body) override {
+  common::Task<common::Status> respond(std::string request_id, std::string body) override {
     if (reject_) co_return common::make_error(common::ErrorCode::kProtocol, "HTTP 413");
     posts_.push_back({"response", std::move(request_id), "", std::move(body)});
     co_return common::Status{};
   }
-  Task<common::Status> fail(std::string request_id, std::string error_type, std::string message) override {
+  common::Task<common::Status> fail(std::string request_id, std::string error_type, std::string message) override {
     posts_.push_back({"error", std::move(request_id), std::move(error_type), std::move(message)});
     co_return common::Status{};
   }
-  Task<common::Status> init_error(std::string error_type, std::string message) override {
+  common::Task<common::Status> init_error(std::string error_type, std::string message) override {
     posts_.push_back({"init", "", std::move(error_type), std::move(message)});
     co_return common::Status{};
   }
 
   const std::vector<Post>& posts() const { return posts_; }
   int next_calls() const { return next_calls_; }
+  const std::vector<common::SteadyTime>& next_times() const { return next_times_; }
 
  private:
+  const common::TimeSource& time_;
+  std::vector<common::SteadyTime> next_times_;
   std::deque<common::Result<Invocation>> script_;
   std::vector<Post> posts_;
   int next_calls_ = 0;
@@ -144,7 +150,7 @@ class FakeRuntimeApi final : public RuntimeApi {
 
 class EchoHandler final : public InvocationHandler {
  public:
-  Task<InvocationResult> handle(Invocation inv) override {
+  common::Task<InvocationResult> handle(Invocation inv) override {
     InvocationResult r;
     if (inv.event == "fail") {
       r.ok = false;
@@ -165,14 +171,15 @@ Invocation invocation(std::string id, std::string event) {
 }
 
 TEST(LambdaLoopTest, EachInvocationIsAnsweredOrReportedAsFailed) {
-  FakeRuntimeApi api;
+  common::SimulatedTimeSystem time;
+  boost::asio::io_context io;
+  FakeRuntimeApi api(time);
   api.push(invocation("r1", "a"));
   api.push(invocation("r2", "fail"));
   api.push(invocation("r3", "b"));
   EchoHandler handler;
-  LambdaLoop loop(api, handler, {.max_invocations = 3, .max_next_failures = 1, .retry_delay = 0ms});
-  boost::asio::io_context io;
-  auto s = run_sync(io, loop.run());
+  LambdaLoop loop(api, handler, time, {.max_invocations = 3, .max_next_failures = 1, .retry_delay = 0ms});
+  auto s = run_simulated(io, time, loop.run());
   EXPECT_TRUE(s.ok());
   EXPECT_EQ(loop.invocations(), 3u);
   ASSERT_EQ(api.posts().size(), 3u);
@@ -187,13 +194,14 @@ TEST(LambdaLoopTest, EachInvocationIsAnsweredOrReportedAsFailed) {
 }
 
 TEST(LambdaLoopTest, NextIsRetriedThenTheLoopGivesUp) {
-  FakeRuntimeApi api;
+  common::SimulatedTimeSystem time;
+  boost::asio::io_context io;
+  FakeRuntimeApi api(time);
   api.push(common::transient_error(common::ErrorCode::kUnavailable, "blip"));
   api.push(invocation("r1", "a"));
   EchoHandler handler;
-  LambdaLoop loop(api, handler, {.max_invocations = 0, .max_next_failures = 3, .retry_delay = 0ms});
-  boost::asio::io_context io;
-  auto s = run_sync(io, loop.run());
+  LambdaLoop loop(api, handler, time, {.max_invocations = 0, .max_next_failures = 3, .retry_delay = 0ms});
+  auto s = run_simulated(io, time, loop.run());
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.error().message, "no more invocations");
   EXPECT_EQ(loop.invocations(), 1u);
@@ -201,23 +209,40 @@ TEST(LambdaLoopTest, NextIsRetriedThenTheLoopGivesUp) {
 }
 
 TEST(LambdaLoopTest, AResponseTheApiRefusesBecomesTheInvocationsError) {
-  FakeRuntimeApi api;
+  common::SimulatedTimeSystem time;
+  boost::asio::io_context io;
+  FakeRuntimeApi api(time);
   api.reject_responses(true);
   api.push(invocation("r1", "a"));
   EchoHandler handler;
-  LambdaLoop loop(api, handler, {.max_invocations = 1});
-  boost::asio::io_context io;
-  EXPECT_TRUE(run_sync(io, loop.run()).ok());
+  LambdaLoop loop(api, handler, time, {.max_invocations = 1});
+  EXPECT_TRUE(run_simulated(io, time, loop.run()).ok());
   ASSERT_EQ(api.posts().size(), 1u);
   EXPECT_EQ(api.posts()[0].kind, "error");
   EXPECT_EQ(api.posts()[0].type, "ResponseRejected");
+}
+
+TEST(LambdaLoopTest, RetriesOfNextWaitTheRetryDelayOnTheTimeSystem) {
+  common::SimulatedTimeSystem time;
+  boost::asio::io_context io;
+  FakeRuntimeApi api(time);
+  api.push(common::transient_error(common::ErrorCode::kUnavailable, "blip"));
+  api.push(common::transient_error(common::ErrorCode::kUnavailable, "blip"));
+  api.push(invocation("r1", "a"));
+  EchoHandler handler;
+  LambdaLoop loop(api, handler, time, {.max_invocations = 1, .max_next_failures = 3, .retry_delay = 500ms});
+  const auto t0 = time.steady_now();
+  EXPECT_TRUE(run_simulated(io, time, loop.run()).ok());
+  EXPECT_EQ(api.next_times(), (std::vector<common::SteadyTime>{t0, t0 + 500ms, t0 + 1000ms}));
+  ASSERT_EQ(api.posts().size(), 1u);
+  EXPECT_EQ(api.posts()[0].request_id, "r1");
 }
 
 // --- one reap pass per invocation
 
 class ReapHandlerTest : public ::testing::Test {
  protected:
-  ReapHandlerTest() : mem_("sd.internal"), reg_(mem_, ""), probe_(time_), sleeper_(time_) {}
+  ReapHandlerTest() : mem_("sd.internal"), reg_(mem_, ""), probe_(time_) {}
 
   void seed(int healthy, int dead) {
     std::vector<model::Record> records;
@@ -238,17 +263,17 @@ class ReapHandlerTest : public ::testing::Test {
   }
 
   InvocationResult handle(std::string event) {
-    Reaper reaper(reg_, probe_, sleeper_, time_, options_);
+    Reaper reaper(reg_, probe_, time_, options_, common::Scope(metrics_));
     ReapHandler handler(reaper, "route53");
-    return run_sync(io_, handler.handle(invocation("r1", std::move(event))));
+    return run_simulated(io_, time_, handler.handle(invocation("r1", std::move(event))));
   }
 
+  common::SimulatedTimeSystem time_;  // before the io_context: timers must not outlive it
   boost::asio::io_context io_;
-  common::SimulatedTimeSource time_;
+  common::Metrics metrics_;
   provider::InMemoryProvider mem_;
   registry::Registry reg_;
-  testing::FakeProbe probe_;
-  testing::FakeSleeper sleeper_;
+  health::testing::FakeProbe probe_;
   ReaperOptions options_;
 };
 

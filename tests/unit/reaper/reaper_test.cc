@@ -1,16 +1,16 @@
+// The reaper's pass end to end on an in-memory zone, a scripted probe and
+// simulated time: thresholds and grace, the safety valve, host records and
+// orphans, dry runs, read-only providers, and the JSON report.
 #include "reaper/reaper.h"
+
+#include <sys/resource.h>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "fakes/aws/fake_ec2.h"
-#include "fakes/aws/fake_ecs.h"
-#include "fakes/reaper/fake_probe.h"
-#include "fakes/reaper/fake_sleeper.h"
-#include "fakes/run_sync.h"
-#include "provider/inmemory/inmemory_provider.h"
-#include "registry/registry.h"
+#include "common/open_files.h"
+#include "reaper_fixture.h"
 
 namespace ecssd::reaper {
 namespace {
@@ -18,107 +18,13 @@ namespace {
 using namespace std::chrono_literals;
 using model::Record;
 using model::RecordType;
-using testing::FakeProbe;
-using testing::FakeSleeper;
-
-constexpr int64_t kNow = 1'700'000'000;  // SimulatedTimeSource's wall clock at start
-constexpr std::string_view kZone = "sd.internal";
-
-// A service record as an agent publishes it (cname mode) with its labels.
-Record service(const std::string& owner, const std::string& name, const std::string& addr, int index,
-               model::Labels extra = {}) {
-  Record r;
-  r.name = fmt::format("{}.{}", name, kZone);
-  r.type = RecordType::kCNAME;
-  r.ttl = 10;
-  r.values = {owner + ".hosts.example"};
-  std::string container = fmt::format("{:012x}", index) + std::string(52, 'a');
-  r.set_identifier = fmt::format("ecssd:{}:{}:80-tcp", owner, container.substr(0, 12));
-  r.weight = 1;
-  r.labels = {{"owner", owner},
-              {"kind", "service"},
-              {"container", container},
-              {"container-name", name + "-" + std::to_string(index)},
-              {"service", name},
-              {"port", "80/tcp"},
-              {"addr", addr},
-              {"check", "tcp"},
-              {"started", std::to_string(kNow - 3600)}};
-  for (auto& [k, v] : extra) r.labels.insert_or_assign(k, v);
-  return r;
-}
-
-Record host(const std::string& owner, const std::string& ip) {
-  Record r;
-  r.name = fmt::format("{}.{}", owner, kZone);
-  r.type = RecordType::kA;
-  r.ttl = 10;
-  r.values = {ip};
-  r.set_identifier = fmt::format("ecssd:{}:host", owner);
-  r.weight = 1;
-  r.labels = {{"owner", owner}, {"kind", "host"}};
-  return r;
-}
-
-Record foreign(const std::string& name, RecordType type, const std::string& value) {
-  Record r;
-  r.name = fmt::format("{}.{}", name, kZone);
-  r.type = type;
-  r.ttl = 300;
-  r.values = {value};
-  return r;
-}
-
-class ReaperTest : public ::testing::Test {
- protected:
-  ReaperTest() : mem_(std::string(kZone)), reg_(mem_, ""), probe_(time_), sleeper_(time_) {
-    options_.health = {.fall = 3, .rise = 1, .interval = 2s};
-    options_.check_timeout = 2s;
-    options_.grace = 60s;
-  }
-
-  void seed_owned(const std::vector<Record>& records) {
-    mem_.seed(registry::expand(model::ChangeSet{.create = records}).create);
-  }
-
-  Report pass(CloudChecker* cloud = nullptr) {
-    Reaper reaper(reg_, probe_, sleeper_, time_, options_, cloud);
-    return ecssd::testing::run_sync(io_, reaper.run_pass());
-  }
-
-  bool exists(const std::string& name, RecordType type = RecordType::kCNAME) const {
-    std::string fqdn = fmt::format("{}.{}", name, kZone);
-    for (const auto& r : mem_.records()) {
-      if (r.name == fqdn && r.type == type) return true;
-    }
-    return false;
-  }
-  bool companion_exists(const std::string& name, RecordType type = RecordType::kCNAME) const {
-    std::string fqdn = fmt::format("{}._ecssd.{}.{}", type == RecordType::kA ? "a" : "cname", name, kZone);
-    for (const auto& r : mem_.records()) {
-      if (r.name == fqdn) return true;
-    }
-    return false;
-  }
-
-  static const RecordReport& find(const Report& report, const std::string& name) {
-    std::string fqdn = fmt::format("{}.{}", name, kZone);
-    for (const auto& r : report.records) {
-      if (r.name == fqdn) return r;
-    }
-    ADD_FAILURE() << "no report for " << fqdn;
-    static RecordReport none;
-    return none;
-  }
-
-  boost::asio::io_context io_;
-  common::SimulatedTimeSource time_;
-  provider::InMemoryProvider mem_;
-  registry::Registry reg_;
-  FakeProbe probe_;
-  FakeSleeper sleeper_;
-  ReaperOptions options_;
-};
+using testing::foreign;
+using testing::host;
+using testing::kNow;
+using testing::kZone;
+using testing::ReaperTest;
+using testing::RefusingDeletes;
+using testing::service;
 
 TEST_F(ReaperTest, DeletesARecordAfterThreeFailedChecksSpacedByTheInterval) {
   seed_owned({service("h1", "web", "10.0.0.1:80", 1), service("h1", "api", "10.0.0.2:80", 2),
@@ -273,35 +179,6 @@ TEST_F(ReaperTest, AHostRecordWithoutServiceRecordsIsALeftover) {
   EXPECT_EQ(find(report, "h9").reason, "host record: owner h9 publishes no service records");
 }
 
-// A provider that refuses to delete records of one name (Route 53 answering
-// InvalidChangeBatch for that change) and passes everything else on.
-class RefusingDeletes final : public provider::Provider {
- public:
-  RefusingDeletes(provider::InMemoryProvider& inner, std::string name) : inner_(inner), name_(std::move(name)) {}
-  const std::string& zone() const override { return inner_.zone(); }
-  provider::Capabilities capabilities() const override { return inner_.capabilities(); }
-  provider::Task<common::Result<std::vector<Record>>> list() override { co_return co_await inner_.list(); }
-  provider::Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes) override {
-    ++calls;
-    std::vector<provider::FailedChange> refused;
-    std::erase_if(changes.remove, [&](const Record& r) {
-      if (r.name != name_) return false;
-      refused.push_back({model::ChangeSet{.remove = {r}},
-                         common::make_error(common::ErrorCode::kConflict, "InvalidChangeBatch: " + r.name)});
-      return true;
-    });
-    auto report = co_await inner_.apply(std::move(changes));
-    if (report.ok()) {
-      for (auto& f : refused) report->failed.push_back(std::move(f));
-    }
-    co_return report;
-  }
-  int calls = 0;
-
- private:
-  provider::InMemoryProvider& inner_;
-  std::string name_;
-};
 
 TEST_F(ReaperTest, AHostRecordStaysWhenDeletingItsOwnersRecordsFails) {
   seed_owned({service("h1", "a", "10.0.0.1:80", 1), host("h1", "10.0.0.1"), service("h2", "c", "10.0.1.1:80", 3),
@@ -309,8 +186,7 @@ TEST_F(ReaperTest, AHostRecordStaysWhenDeletingItsOwnersRecordsFails) {
   probe_.script("10.0.0.1:80", {false});
   RefusingDeletes refusing(mem_, "a.sd.internal");
   registry::Registry reg(refusing, "");
-  Reaper reaper(reg, probe_, sleeper_, time_, options_);
-  Report report = ecssd::testing::run_sync(io_, reaper.run_pass());
+  Report report = pass_on(reg);
   EXPECT_FALSE(report.ok);
   EXPECT_TRUE(exists("a"));
   EXPECT_TRUE(exists("h1", RecordType::kA));
@@ -363,6 +239,40 @@ TEST_F(ReaperTest, ChecksRunConcurrentlyUpToTheBound) {
   EXPECT_EQ(probe_.max_in_flight(), 8);
 }
 
+TEST(AutoConcurrency, FollowsTheOpenFileLimitLessTheReserveUpToTheCap) {
+  EXPECT_EQ(auto_concurrency(1024), 1024 - kReservedFiles);  // Lambda, systemd's soft limit
+  EXPECT_EQ(auto_concurrency(4096), kMaxAutoConcurrency);
+  EXPECT_EQ(auto_concurrency(1 << 20), kMaxAutoConcurrency);
+  EXPECT_EQ(auto_concurrency(2 * kReservedFiles + 1), kReservedFiles + 1);
+  EXPECT_EQ(auto_concurrency(100), 50u);  // a tiny limit: half of it, never the reserve's worth of nothing
+  EXPECT_EQ(auto_concurrency(1), 1u);
+  EXPECT_EQ(auto_concurrency(0), 1u);
+}
+
+// The pass checks with the open-file limit of the process when not told a
+// concurrency (0, the default of ReaperOptions and of --concurrency).
+TEST_F(ReaperTest, DefaultConcurrencyFollowsTheProcessOpenFileLimit) {
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_GE(saved.rlim_cur, 200u) << "the test lowers the limit to 200 and needs it at least that high";
+  rlimit low = saved;
+  low.rlim_cur = 200;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  EXPECT_EQ(common::open_file_limit(), 200u);
+  EXPECT_EQ(ReaperOptions{}.concurrency, 0u);
+  std::vector<Record> records;
+  for (int i = 0; i < 300; ++i) {
+    records.push_back(service("h1", fmt::format("s{}", i), fmt::format("10.0.{}.{}:80", i / 200, i % 200), i));
+  }
+  seed_owned(records);
+  probe_.set_yields(3);
+  Report report = pass();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_EQ(report.probes, 300u);
+  EXPECT_EQ(probe_.max_in_flight(), static_cast<int>(auto_concurrency(200)));
+  EXPECT_EQ(probe_.max_in_flight(), 200 - static_cast<int>(kReservedFiles));
+}
+
 TEST_F(ReaperTest, ConcurrencyDoesNotChangeTheSpacingOfChecks) {
   options_.concurrency = 4;
   std::vector<Record> records;
@@ -404,8 +314,7 @@ TEST_F(ReaperTest, AReadOnlyProviderReportsButCannotDelete) {
               .create);
   registry::Registry reg(ro, "");
   probe_.script("10.0.0.2:80", {false});
-  Reaper reaper(reg, probe_, sleeper_, time_, options_);
-  Report report = ecssd::testing::run_sync(io_, reaper.run_pass());
+  Report report = pass_on(reg);
   EXPECT_TRUE(report.ok);
   EXPECT_TRUE(report.read_only);
   EXPECT_EQ(report.dead, 1u);
@@ -471,204 +380,6 @@ TEST_F(ReaperTest, DeletionsNameExactlyTheListedValues) {
   EXPECT_FALSE(exists("api"));
 }
 
-// --- ECS and EC2
-
-class ReaperCloudTest : public ReaperTest {
- protected:
-  static constexpr const char* kTaskPrefix = "arn:aws:ecs:us-east-1:123456789012:task/prod/";
-
-  aws::EcsTask task(const std::string& id, const std::string& status = "RUNNING") {
-    aws::EcsTask t;
-    t.task_arn = kTaskPrefix + id;
-    t.cluster_arn = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
-    t.desired_status = status;
-    t.last_status = status;
-    return t;
-  }
-  model::Labels on_task(const std::string& id, const std::string& instance = "") {
-    model::Labels l = {{"task-arn", kTaskPrefix + id}, {"cluster", "prod"}};
-    if (!instance.empty()) l.emplace("instance", instance);
-    return l;
-  }
-  CloudChecker checker() { return CloudChecker(&ecs_, &ec2_, {.clusters = {"prod"}, .region = "us-east-1"}); }
-
-  aws::testing::FakeEcsApi ecs_;
-  aws::testing::FakeEc2Api ec2_;
-};
-
-TEST_F(ReaperCloudTest, AStoppedTaskIsReapedEvenThoughItsPortAnswers) {
-  ecs_.add_task("prod", task("aaa"));
-  ecs_.add_task("prod", task("bbb", "STOPPED"));
-  ecs_.add_task("prod", task("ccc"));
-  seed_owned({service("h1", "a", "10.0.0.1:80", 1, on_task("aaa")),
-              service("h1", "b", "10.0.0.2:80", 2, on_task("bbb")),
-              service("h1", "c", "10.0.0.3:80", 3, on_task("ccc"))});
-  CloudChecker cloud = checker();
-  Report report = pass(&cloud);
-  EXPECT_TRUE(report.ok);
-  EXPECT_FALSE(exists("b"));
-  EXPECT_TRUE(exists("a"));
-  EXPECT_EQ(probe_.calls_to("10.0.0.2:80"), 0u);  // no probe needed
-  const auto& b = find(report, "b");
-  EXPECT_EQ(b.ecs, "dead");
-  EXPECT_EQ(b.reason, "ECS task STOPPED (desired STOPPED)");
-  EXPECT_EQ(find(report, "a").ecs, "alive");
-  EXPECT_EQ(find(report, "a").ecs_detail, "RUNNING");
-}
-
-TEST_F(ReaperCloudTest, ATaskECSForgotIsDeadOnlyInTheRegionAsked) {
-  ecs_.add_task("prod", task("aaa"));
-  ecs_.add_task("prod", task("ccc"));
-  ecs_.add_task("prod", task("ddd"));
-  model::Labels elsewhere = {{"task-arn", "arn:aws:ecs:eu-west-1:123456789012:task/prod/zzz"}, {"cluster", "prod"}};
-  seed_owned({service("h1", "a", "10.0.0.1:80", 1, on_task("aaa")),
-              service("h1", "gone", "10.0.0.2:80", 2, on_task("forgotten")),
-              service("h1", "far", "10.0.0.3:80", 3, elsewhere), service("h1", "c", "10.0.0.4:80", 4, on_task("ccc")),
-              service("h1", "d", "10.0.0.5:80", 5, on_task("ddd"))});
-  CloudChecker cloud = checker();
-  Report report = pass(&cloud);
-  EXPECT_FALSE(exists("gone"));
-  EXPECT_EQ(find(report, "gone").ecs_detail, "unknown to ECS (stopped and forgotten)");
-  EXPECT_TRUE(exists("far"));
-  EXPECT_EQ(find(report, "far").ecs, "unknown");
-  EXPECT_EQ(find(report, "far").result, "healthy");  // judged by its check only
-}
-
-TEST_F(ReaperCloudTest, TasksOfClustersNotReadAreJudgedByTheirChecksOnly) {
-  ecs_.add_task("staging", task("sss", "STOPPED"));
-  seed_owned({service("h1", "s", "10.0.0.1:80", 1, {{"task-arn", kTaskPrefix + std::string("sss")},
-                                                     {"cluster", "staging"}}),
-              service("h1", "t", "10.0.0.2:80", 2)});
-  CloudChecker cloud = checker();
-  Report report = pass(&cloud);
-  EXPECT_TRUE(exists("s"));
-  EXPECT_EQ(find(report, "s").ecs, "unknown");
-  EXPECT_EQ(find(report, "s").ecs_detail, "cluster staging is not read (see --ecs-cluster)");
-}
-
-TEST_F(ReaperCloudTest, AllClustersAreReadWithAll) {
-  ecs_.add_task("prod", task("aaa"));
-  aws::EcsTask staged = task("sss", "STOPPED");
-  staged.task_arn = "arn:aws:ecs:us-east-1:123456789012:task/staging/sss";
-  ecs_.add_task("staging", staged);
-  ecs_.add_task("staging", task("keep"));
-  seed_owned({service("h1", "a", "10.0.0.1:80", 1, on_task("aaa")),
-              service("h1", "s", "10.0.0.2:80", 2, {{"task-arn", staged.task_arn}}),
-              service("h1", "k", "10.0.0.3:80", 3)});
-  CloudChecker cloud(&ecs_, &ec2_, {.clusters = {"all"}, .region = "us-east-1"});
-  Report report = pass(&cloud);
-  EXPECT_FALSE(exists("s"));  // cluster taken from the ARN
-  EXPECT_TRUE(exists("a"));
-}
-
-TEST_F(ReaperCloudTest, AnECSOutageFailsThePassButHealthChecksStillReap) {
-  ecs_.fail_with(common::transient_error(common::ErrorCode::kThrottled, "Rate exceeded"));
-  seed_owned({service("h1", "a", "10.0.0.1:80", 1, on_task("aaa")),
-              service("h1", "b", "10.0.0.2:80", 2, on_task("bbb")),
-              service("h1", "c", "10.0.0.3:80", 3, on_task("ccc"))});
-  probe_.script("10.0.0.2:80", {false});
-  CloudChecker cloud = checker();
-  Report report = pass(&cloud);
-  EXPECT_FALSE(report.ok);
-  ASSERT_FALSE(report.errors.empty());
-  EXPECT_NE(report.errors[0].find("Rate exceeded"), std::string::npos);
-  EXPECT_FALSE(exists("b"));
-  EXPECT_TRUE(exists("a"));
-  EXPECT_EQ(find(report, "a").ecs, "unknown");
-}
-
-TEST_F(ReaperCloudTest, RecordsOfAStoppedOrTerminatedInstanceAreReaped) {
-  ec2_.add({.instance_id = "i-0aaa", .state = "running"});
-  ec2_.add({.instance_id = "i-0bbb", .state = "stopped"});
-  ec2_.add({.instance_id = "i-0ccc", .state = "terminated"});
-  seed_owned({service("h1", "a", "10.0.0.1:80", 1, {{"instance", "i-0aaa"}}),
-              service("h2", "b", "10.0.0.2:80", 2, {{"instance", "i-0bbb"}}),
-              service("h3", "c", "10.0.0.3:80", 3, {{"instance", "i-0ccc"}}),
-              service("h1", "d", "10.0.0.4:80", 4, {{"instance", "i-0aaa"}}),
-              service("h4", "e", "10.0.0.5:80", 5, {{"instance", "i-0fff"}}),  // unknown to EC2
-              service("h1", "f", "10.0.0.6:80", 6, {{"instance", "i-0aaa"}})});
-  CloudChecker cloud(nullptr, &ec2_, {.region = "us-east-1"});
-  Report report = pass(&cloud);
-  EXPECT_TRUE(report.ok);
-  EXPECT_FALSE(exists("b"));
-  EXPECT_FALSE(exists("c"));
-  EXPECT_TRUE(exists("a"));
-  EXPECT_TRUE(exists("e"));
-  EXPECT_EQ(find(report, "b").reason, "EC2 instance i-0bbb is stopped");
-  EXPECT_EQ(find(report, "e").ec2, "unknown");
-  EXPECT_EQ(find(report, "e").ec2_detail, "unknown to EC2");
-  EXPECT_EQ(find(report, "a").ec2, "alive");
-}
-
-TEST_F(ReaperCloudTest, StopsTheTaskOfAFailingHttpCheckWhenAsked) {
-  options_.stop_failing_tasks = true;
-  ecs_.add_task("prod", task("aaa"));
-  ecs_.add_task("prod", task("bbb"));
-  ecs_.add_task("prod", task("ccc"));
-  model::Labels http = on_task("bbb");
-  http.emplace("check", "http");
-  http.emplace("check-http", "/health");
-  model::Labels tcp_failing = on_task("ccc");
-  seed_owned({service("h1", "a", "10.0.0.1:80", 1, on_task("aaa")), service("h1", "b", "10.0.0.2:80", 2, http),
-              service("h1", "c", "10.0.0.3:80", 3, tcp_failing), service("h1", "d", "10.0.0.4:80", 4),
-              service("h1", "e", "10.0.0.5:80", 5)});
-  probe_.script("10.0.0.2:80", {false});
-  probe_.script("10.0.0.3:80", {false});
-  CloudChecker cloud = checker();
-  Report report = pass(&cloud);
-  EXPECT_TRUE(report.ok);
-  // Only the HTTP-checked task is stopped (a TCP failure only reaps the record).
-  ASSERT_EQ(ecs_.stops().size(), 1u);
-  EXPECT_EQ(ecs_.stops()[0].task, std::string(kTaskPrefix) + "bbb");
-  EXPECT_EQ(ecs_.stops()[0].reason, "ecssd health check failed");
-  EXPECT_EQ(report.tasks_stopped, 1u);
-  EXPECT_EQ(find(report, "b").task_stop, "stopped");
-  EXPECT_FALSE(exists("b"));
-}
-
-TEST_F(ReaperCloudTest, TasksAreNotStoppedByDefault) {
-  ecs_.add_task("prod", task("bbb"));
-  model::Labels http = on_task("bbb");
-  http.emplace("check", "http");
-  seed_owned({service("h1", "b", "10.0.0.2:80", 2, http), service("h1", "c", "10.0.0.3:80", 3),
-              service("h1", "d", "10.0.0.4:80", 4)});
-  probe_.script("10.0.0.2:80", {false});
-  CloudChecker cloud = checker();
-  Report report = pass(&cloud);
-  EXPECT_EQ(report.deleted, 1u);
-  EXPECT_TRUE(ecs_.stops().empty());
-  EXPECT_EQ(find(report, "b").task_stop, "");
-}
-
-TEST_F(ReaperCloudTest, TasksAreNotStoppedWhenTheSafetyValveTrips) {
-  options_.stop_failing_tasks = true;
-  ecs_.add_task("prod", task("bbb"));
-  model::Labels http = on_task("bbb");
-  http.emplace("check", "http");
-  seed_owned({service("h1", "b", "10.0.0.2:80", 2, http), service("h1", "c", "10.0.0.3:80", 3)});
-  probe_.script("10.0.0.2:80", {false});
-  probe_.script("10.0.0.3:80", {false});
-  CloudChecker cloud = checker();
-  Report report = pass(&cloud);
-  EXPECT_TRUE(report.valve.tripped);
-  EXPECT_TRUE(ecs_.stops().empty());
-  EXPECT_TRUE(exists("b"));
-}
-
-TEST_F(ReaperCloudTest, DryRunOnlySaysItWouldStopTheTask) {
-  options_.stop_failing_tasks = true;
-  options_.dry_run = true;
-  ecs_.add_task("prod", task("bbb"));
-  model::Labels http = on_task("bbb");
-  http.emplace("check", "http");
-  seed_owned({service("h1", "b", "10.0.0.2:80", 2, http), service("h1", "c", "10.0.0.3:80", 3)});
-  probe_.script("10.0.0.2:80", {false});
-  CloudChecker cloud = checker();
-  Report report = pass(&cloud);
-  EXPECT_TRUE(ecs_.stops().empty());
-  EXPECT_EQ(find(report, "b").task_stop, "would-stop");
-}
-
 // --- the report
 
 TEST_F(ReaperTest, TheJsonReportDescribesEveryOwnedRecord) {
@@ -712,6 +423,7 @@ TEST_F(ReaperTest, TheJsonReportDescribesEveryOwnedRecord) {
   EXPECT_EQ(small.at("records").as_array().size(), 1u);
   EXPECT_EQ(small.at("records_omitted").as_int64(), 2);
 }
+
 
 }  // namespace
 }  // namespace ecssd::reaper

@@ -1,10 +1,6 @@
 #include "source/docker/api_version.h"
 
-#include <cstdlib>
-
 #include <gtest/gtest.h>
-
-#include "source/docker/engine_client.h"
 
 namespace ecssd::source {
 namespace {
@@ -57,41 +53,6 @@ TEST(ApiVersion, TooOldOrMalformedEnginesAreRefusedClearly) {
   EXPECT_NE(old.error().message.find("1.24"), std::string::npos);
   EXPECT_FALSE(negotiate_api_version("1.5").ok());
   EXPECT_FALSE(negotiate_api_version("garbage").ok());
-}
-
-TEST(DockerHost, UnixUrlsAndBarePathsGiveTheSocketPath) {
-  EXPECT_EQ(*socket_path_from_docker_host("unix:///var/run/docker.sock"), "/var/run/docker.sock");
-  EXPECT_EQ(*socket_path_from_docker_host("/run/podman/podman.sock"), "/run/podman/podman.sock");
-}
-
-TEST(DockerHost, OtherSchemesAndRelativePathsAreRejectedNamingTheValue) {
-  for (const char* bad : {"tcp://127.0.0.1:2375", "ssh://me@host", "npipe:////./pipe/docker_engine", "unix://relative",
-                          "docker.sock", ""}) {
-    auto p = socket_path_from_docker_host(bad);
-    ASSERT_FALSE(p.ok()) << bad;
-    EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument);
-    EXPECT_NE(p.error().message.find(std::string("\"") + bad + "\""), std::string::npos) << p.error().message;
-  }
-}
-
-TEST(DockerHost, PathsTooLongForAUnixSocketAreRejected) {
-  auto p = socket_path_from_docker_host("unix:///" + std::string(120, 'a'));
-  ASSERT_FALSE(p.ok());
-  EXPECT_NE(p.error().message.find("at most 107"), std::string::npos) << p.error().message;
-}
-
-TEST(DockerHost, DefaultComesFromDockerHostThenTheStandardSocket) {
-  const char* saved = std::getenv("DOCKER_HOST");
-  std::string keep = saved ? saved : "";
-  ::unsetenv("DOCKER_HOST");
-  EXPECT_EQ(default_docker_host(), "unix:///var/run/docker.sock");
-  ::setenv("DOCKER_HOST", "unix:///tmp/x.sock", 1);
-  EXPECT_EQ(default_docker_host(), "unix:///tmp/x.sock");
-  if (saved) {
-    ::setenv("DOCKER_HOST", keep.c_str(), 1);
-  } else {
-    ::unsetenv("DOCKER_HOST");
-  }
 }
 
 }  // namespace

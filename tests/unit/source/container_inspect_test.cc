@@ -301,6 +301,157 @@ TEST(Extract, BadCheckValuesAreRejectedAndTheServiceKept) {
                                            "SERVICE_80_CHECK_TIMEOUT", "SERVICE_CHECK_HTTP"}));
 }
 
+TEST(Extract, DeclaredChecksWithTheirSettings) {
+  auto o = base();
+  set_env(o, {"SERVICE_80_NAME=web", "SERVICE_81_NAME=admin", "SERVICE_82_NAME=db", "SERVICE_83_NAME=plain",
+              "SERVICE_80_CHECK_HTTP=/health", "SERVICE_80_CHECK_INTERVAL=1s", "SERVICE_80_CHECK_RISE=2",
+              "SERVICE_80_CHECK_FALL=4", "SERVICE_81_CHECK_TCP=true", "SERVICE_CHECK_INTERVAL=5s",
+              "SERVICE_82_CHECK_TCP=false"});
+  auto e = extract(o);
+  EXPECT_TRUE(e.rejections.empty());
+  const auto* web = find(e, "web");
+  const auto* admin = find(e, "admin");
+  const auto* db = find(e, "db");
+  const auto* plain = find(e, "plain");
+  ASSERT_TRUE(web && admin && db && plain);
+  EXPECT_TRUE(web->check.declared);
+  EXPECT_EQ(web->check.kind, model::HealthCheck::Kind::kHttp);
+  EXPECT_EQ(web->check.http_path, "/health");
+  EXPECT_EQ(web->check.interval, "1s");
+  EXPECT_EQ(web->check.rise, 2);
+  EXPECT_EQ(web->check.fall, 4);
+  EXPECT_TRUE(admin->check.declared);
+  EXPECT_EQ(admin->check.kind, model::HealthCheck::Kind::kTcp);
+  EXPECT_EQ(admin->check.interval, "5s");  // the container-wide default
+  EXPECT_EQ(admin->check.rise, 0);         // the agent's default
+  EXPECT_FALSE(db->check.declared);
+  EXPECT_TRUE(db->check.opted_out);
+  EXPECT_FALSE(plain->check.declared);
+  EXPECT_FALSE(plain->check.opted_out);
+}
+
+TEST(Extract, TheContainerWideCheckAppliesUnlessThePortDeclaresItsOwn) {
+  auto o = base();
+  o["Config"].as_object()["Labels"] = json::object{{"SERVICE_80_NAME", "web"}, {"SERVICE_81_NAME", "admin"},
+                                                    {"SERVICE_CHECK_HTTP", "/ready"}, {"SERVICE_81_CHECK_TCP", "1"}};
+  auto e = extract(o);
+  EXPECT_TRUE(e.rejections.empty());
+  const auto* web = find(e, "web");
+  const auto* admin = find(e, "admin");
+  ASSERT_TRUE(web && admin);
+  EXPECT_TRUE(web->check.declared);
+  EXPECT_EQ(web->check.http_path, "/ready");
+  EXPECT_TRUE(admin->check.declared);
+  EXPECT_EQ(admin->check.kind, model::HealthCheck::Kind::kTcp);  // the port's own wins
+  EXPECT_EQ(admin->check.http_path, "");
+}
+
+TEST(Extract, BadCheckSettingsAreRejectedByFieldAndTheServiceStillPublishes) {
+  auto o = base();
+  set_env(o, {"SERVICE_80_NAME=web", "SERVICE_80_CHECK_TCP=true", "SERVICE_80_CHECK_INTERVAL=10ms",
+              "SERVICE_80_CHECK_RISE=0", "SERVICE_80_CHECK_FALL=many", "SERVICE_CHECK_INTERVAL=2h"});
+  auto e = extract(o);
+  ASSERT_EQ(e.services.size(), 1u);
+  const auto& s = e.services[0];
+  EXPECT_TRUE(s.check.declared);
+  EXPECT_EQ(s.check.interval, "");
+  EXPECT_EQ(s.check.rise, 0);
+  EXPECT_EQ(s.check.fall, 0);
+  std::set<std::string> fields;
+  for (const auto& r : e.rejections) {
+    fields.insert(r.field);
+    EXPECT_EQ(r.container_name, "syn");
+  }
+  EXPECT_EQ(fields, (std::set<std::string>{"SERVICE_80_CHECK_INTERVAL", "SERVICE_80_CHECK_RISE",
+                                           "SERVICE_80_CHECK_FALL", "SERVICE_CHECK_INTERVAL"}));
+}
+
+TEST(Extract, SrvPriorityAndWeightDefaultToOneAndThePortFormWins) {
+  auto o = base();
+  set_env(o, {"SERVICE_80_NAME=web", "SERVICE_81_NAME=admin", "SERVICE_82_NAME=plain", "SERVICE_80_PRIORITY=10",
+              "SERVICE_80_WEIGHT=5", "SERVICE_PRIORITY=20", "SERVICE_81_WEIGHT=0", "SERVICE_82_PRIORITY=65535"});
+  o["Config"].as_object()["Labels"] = json::object{{"SERVICE_WEIGHT", "7"}};  // labels like env
+  auto e = extract(o);
+  EXPECT_TRUE(e.rejections.empty());
+  const auto* web = find(e, "web");
+  const auto* admin = find(e, "admin");
+  const auto* plain = find(e, "plain");
+  ASSERT_TRUE(web && admin && plain);
+  EXPECT_EQ(web->priority, 10);  // the port's own over SERVICE_PRIORITY
+  EXPECT_EQ(web->weight, 5);
+  EXPECT_EQ(admin->priority, 20);  // the container-wide one
+  EXPECT_EQ(admin->weight, 0);
+  EXPECT_EQ(plain->priority, 65535);
+  EXPECT_EQ(plain->weight, 7);
+
+  auto bare = base();
+  set_env(bare, {"SERVICE_80_NAME=web"});
+  auto d = extract(bare);
+  ASSERT_EQ(d.services.size(), 1u);
+  EXPECT_EQ(d.services[0].priority, 1);
+  EXPECT_EQ(d.services[0].weight, 1);
+}
+
+TEST(Extract, BadSrvPriorityOrWeightIsOneRejectionEachAndTheServiceKeepsItsDefaults) {
+  auto o = base();
+  set_env(o, {"SERVICE_80_NAME=web", "SERVICE_80_PRIORITY=65536", "SERVICE_80_WEIGHT=heavy",
+              "SERVICE_PRIORITY=-1"});
+  auto e = extract(o);
+  ASSERT_EQ(e.services.size(), 1u);
+  EXPECT_EQ(e.services[0].priority, 1);
+  EXPECT_EQ(e.services[0].weight, 1);
+  std::set<std::string> fields;
+  for (const auto& r : e.rejections) {
+    fields.insert(r.field);
+    EXPECT_EQ(r.container_name, "syn");
+    EXPECT_NE(r.reason.find("0 to 65535"), std::string::npos) << r.reason;
+  }
+  EXPECT_EQ(e.rejections.size(), 3u);
+  EXPECT_EQ(fields, (std::set<std::string>{"SERVICE_80_PRIORITY", "SERVICE_80_WEIGHT", "SERVICE_PRIORITY"}));
+}
+
+TEST(ExtractFixtures, EveryFixtureParsesItsChecks) {
+  // Recorded containers: only those that declare a check are gated by the agent.
+  struct Case {
+    const char* file;
+    size_t declared;
+  };
+  for (const Case& c : {Case{"docker-20.10/inspect-web-multi.json", 0}, Case{"docker-20.10/inspect-hc.json", 0},
+                        Case{"docker-20.10/inspect-hostnet.json", 0}, Case{"docker-20.10/inspect-bad.json", 0},
+                        Case{"docker-20.10/inspect-checks.json", 2}, Case{"podman-4.3/inspect-pweb.json", 0}}) {
+    auto parsed = parse_inspect(fixture(c.file), {});
+    ASSERT_TRUE(parsed.ok()) << c.file;
+    size_t declared = 0;
+    for (const auto& s : parsed->extraction.services) declared += s.check.declared;
+    EXPECT_EQ(declared, c.declared) << c.file;
+  }
+}
+
+TEST(ExtractFixtures, RecordedChecksFromLabelsAndEnv) {
+  // docker 20.10, --network host: env SERVICE_CHECK_TCP=true, SERVICE_CHECK_INTERVAL=1s,
+  // SERVICE_18182_CHECK_RISE=lots, SERVICE_18183_CHECK_TCP=false; labels
+  // SERVICE_18181_CHECK_HTTP=/health, SERVICE_18181_CHECK_FALL=2.
+  auto c = parse_inspect(fixture("docker-20.10/inspect-checks.json"), {});
+  ASSERT_TRUE(c.ok());
+  const auto& e = c->extraction;
+  const auto* web = find(e, "web");
+  const auto* api = find(e, "api");
+  const auto* metrics = find(e, "metrics");
+  ASSERT_TRUE(web && api && metrics);
+  EXPECT_EQ(web->check.kind, model::HealthCheck::Kind::kHttp);
+  EXPECT_EQ(web->check.http_path, "/health");
+  EXPECT_EQ(web->check.fall, 2);
+  EXPECT_EQ(web->check.interval, "1s");
+  EXPECT_EQ(web->host_port, 18181);
+  EXPECT_TRUE(api->check.declared);
+  EXPECT_EQ(api->check.kind, model::HealthCheck::Kind::kTcp);
+  EXPECT_EQ(api->check.rise, 0);
+  EXPECT_TRUE(metrics->check.opted_out);
+  ASSERT_EQ(e.rejections.size(), 1u);
+  EXPECT_EQ(e.rejections[0].field, "SERVICE_18182_CHECK_RISE");
+  EXPECT_EQ(e.rejections[0].container_name, "checked");
+}
+
 TEST(Extract, NameValidation) {
   struct Case {
     const char* env;
@@ -308,7 +459,9 @@ TEST(Extract, NameValidation) {
   };
   const Case cases[] = {
       {"SERVICE_80_NAME=web", true},     {"SERVICE_80_NAME=_calc._tcp", true},   {"SERVICE_80_NAME=a.b-c.d1", true},
-      {"SERVICE_80_NAME=", false},       {"SERVICE_80_NAME=web.", false},        {"SERVICE_80_NAME=.web", false},
+      // A trailing dot makes the name absolute (several --zone): the record builder checks its zone.
+      {"SERVICE_80_NAME=", false},       {"SERVICE_80_NAME=web.", true},         {"SERVICE_80_NAME=.web", false},
+      {"SERVICE_80_NAME=.", false},      {"SERVICE_80_NAME=web..", false},
       {"SERVICE_80_NAME=we..b", false},  {"SERVICE_80_NAME=-web", false},        {"SERVICE_80_NAME=web_1", false},
       {"SERVICE_80_NAME=_", false},      {"SERVICE_80_NAME=caf\xc3\xa9", false}, {"SERVICE_0_NAME=web", false},
       {"SERVICE_65536_NAME=web", false}, {"SERVICE__NAME=web", false},           {"SERVICE_-1_NAME=web", false},

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "common/metrics.h"
+#include "common/time_system.h"
 #include "fakes/fake_docker_engine.h"
 #include "test_util.h"
 
@@ -14,8 +15,8 @@ namespace {
 
 namespace json = boost::json;
 using fakes::FakeDockerEngine;
-using fakes::run_for;
 using fakes::run_until;
+using fakes::run_until_idle;
 using testutil::fixture;
 using namespace std::chrono_literals;
 
@@ -43,13 +44,17 @@ std::set<std::string> names(const std::vector<model::Service>& services) {
   return out;
 }
 
+// The fake engine talks to the source over a real unix socket on io_, so the
+// tests run io_ until a condition holds. Time is simulated: it moves only
+// when a test lets a reconnect backoff pass (retry, wait_retrying), so no
+// test depends on how fast the machine is.
 class DockerSourceTest : public ::testing::Test {
  protected:
   DockerSourceTest() : engine_(io_) {}
 
   ~DockerSourceTest() override {
     if (source_) source_->stop();
-    run_for(io_, 5ms);
+    settle();
   }
 
   DockerSourceOptions options() {
@@ -62,7 +67,7 @@ class DockerSourceTest : public ::testing::Test {
   }
 
   void start_source(DockerSourceOptions o) {
-    source_ = std::make_unique<DockerSource>(io_, std::move(o), time_);
+    source_ = std::make_unique<DockerSource>(io_, std::move(o), time_, common::Scope(metrics_));
     source_->start([this] {
       ++changes_;
       snapshots_.push_back(source_->services());
@@ -70,8 +75,31 @@ class DockerSourceTest : public ::testing::Test {
   }
   void start_source() { start_source(options()); }
 
-  bool wait(const std::function<bool()>& f, std::chrono::milliseconds limit = 3000ms) {
+  // Runs io_ until f() holds (the limit only guards against a hang). Never
+  // moves simulated time: no reconnect happens while waiting.
+  bool wait(const std::function<bool()>& f, std::chrono::milliseconds limit = 10'000ms) {
     return run_until(io_, f, limit);
+  }
+
+  // Lets the pending reconnect backoff pass: simulated time moves to its
+  // expiry. False when no backoff is pending.
+  bool retry() {
+    auto expiry = time_.next_expiry();
+    if (!expiry) return false;
+    time_.advance(*expiry - time_.steady_now());
+    return true;
+  }
+
+  // As wait(), letting every reconnect backoff pass as it comes.
+  bool wait_retrying(const std::function<bool()>& f, std::chrono::milliseconds limit = 10'000ms) {
+    return run_until(
+        io_,
+        [&] {
+          if (f()) return true;
+          retry();
+          return false;
+        },
+        limit);
   }
 
   // Synced, and the (posted) change notification delivered.
@@ -86,11 +114,14 @@ class DockerSourceTest : public ::testing::Test {
     return false;
   }
 
-  // Waits until no request is in flight and the source has caught up.
-  void settle() { run_for(io_, 30ms); }
+  // Runs io_ until nothing is ready: every answer the engine sent has been
+  // read and acted on, and every request that caused has been answered
+  // (except held ones).
+  void settle() { run_until_idle(io_); }
 
+  common::SimulatedTimeSystem time_;  // before io_: the source's timers come from it
+  common::Metrics metrics_;
   boost::asio::io_context io_;
-  common::SimulatedTimeSource time_;
   FakeDockerEngine engine_;
   std::unique_ptr<DockerSource> source_;
   int changes_ = 0;
@@ -130,7 +161,7 @@ TEST_F(DockerSourceTest, StartUpListsAndInspectsEveryFixture) {
 }
 
 TEST_F(DockerSourceTest, MetricsFollowTheConnection) {
-  auto& m = common::Metrics::global();
+  auto& m = metrics_;
   auto& events = m.counter("ecssd_docker_events_total", "");
   uint64_t events_before = events.value();
   engine_.put(hostnet_container(id_of(1), "one", "one", 18001));
@@ -172,11 +203,13 @@ TEST_F(DockerSourceTest, StartEventPublishesQuickly) {
   EXPECT_TRUE(source_->services().empty());
   int before = changes_;
   engine_.put(hostnet_container(id_of(1), "one", "one", 18001));
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = time_.steady_now();
   engine_.emit_container_event(id_of(1), "create");
   engine_.emit_container_event(id_of(1), "start");
+  // Quickly: with the clock standing still, so without waiting for any timer.
   ASSERT_TRUE(wait([&] { return has("one"); }));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 200ms);
+  EXPECT_EQ(time_.steady_now(), t0);
+  EXPECT_FALSE(time_.next_expiry());
   ASSERT_TRUE(wait([&] { return changes_ > before; }));  // the notification is posted, so it may come a turn later
   EXPECT_TRUE(has("one"));
   ASSERT_FALSE(snapshots_.empty());
@@ -386,7 +419,7 @@ TEST_P(CrashLoopTest, EndsInTheRightState) {
       if (a == "die") engine_.set_state(kCrash, "exited");
       if (a == "destroy") engine_.remove(kCrash);
       engine_.emit(events[i]);
-      run_for(io_, 3ms);
+      settle();
       if (a == "start") {
         EXPECT_TRUE(wait([&] { return has("crash"); }));
       }
@@ -427,7 +460,7 @@ TEST_F(DockerSourceTest, DroppedStreamReconnectsWithSinceAndRelists) {
   engine_.drop_streams();
   engine_.remove(id_of(1));
   engine_.put(hostnet_container(id_of(2), "two", "two", 18002));
-  ASSERT_TRUE(wait([&] { return engine_.count("/events") == 2 && source_->status().connected; }));
+  ASSERT_TRUE(wait_retrying([&] { return engine_.count("/events") == 2 && source_->status().connected; }));
   ASSERT_TRUE(wait([&] { return has("two") && !has("one"); }));
   auto events = std::vector<FakeDockerEngine::Request>();
   for (const auto& r : engine_.requests()) {
@@ -457,7 +490,7 @@ TEST_F(DockerSourceTest, ReplayedOldEventsDoNotMakeARunningContainerBlink) {
   ASSERT_TRUE(wait([&] { return source_->status().events_seen == 2 && has("one"); }));
   settle();
   engine_.drop_streams();
-  ASSERT_TRUE(wait([&] { return engine_.open_streams() == 1 && source_->status().resyncs == 2; }));
+  ASSERT_TRUE(wait_retrying([&] { return engine_.open_streams() == 1 && source_->status().resyncs == 2; }));
   size_t from = snapshots_.size();
   size_t inspects = engine_.count("/containers/" + id_of(1));
   // The engine replays both (since= is inclusive).
@@ -482,16 +515,21 @@ TEST_F(DockerSourceTest, EngineRestartIsLoggedOnceAndConverges) {
   ASSERT_TRUE(wait([&] { return has("one"); }));
 
   ::testing::internal::CaptureStderr();
+  const auto lost_at = time_.steady_now();
   engine_.stop();
   ASSERT_TRUE(wait([&] { return !source_->status().connected; }));
-  run_for(io_, 200ms);  // many retries at 5-20 ms
+  for (int i = 0; i < 10; ++i) {  // many retries, each failing as the one before
+    ASSERT_TRUE(retry());
+    settle();
+  }
   EXPECT_FALSE(source_->status().connected);
   EXPECT_TRUE(has("one"));  // the last snapshot is kept while the engine is away
   EXPECT_TRUE(source_->synced());
   // While it was down: one died, another started.
   engine_.set_state(id_of(1), "exited");
   engine_.put(hostnet_container(id_of(3), "three", "three", 18003));
-  time_.advance(std::chrono::seconds(30));
+  // The engine is back 30 s after it went; the pending backoff (at most 20 ms) has passed.
+  time_.advance(std::chrono::seconds(30) - (time_.steady_now() - lost_at));
   engine_.start();
   ASSERT_TRUE(wait([&] { return has("three") && !has("one"); }));
   std::string log = ::testing::internal::GetCapturedStderr();
@@ -520,7 +558,11 @@ TEST_F(DockerSourceTest, EngineRestartIsLoggedOnceAndConverges) {
 TEST_F(DockerSourceTest, UnreachableAtStartUpIsNotSynced) {
   ::testing::internal::CaptureStderr();
   start_source();
-  run_for(io_, 100ms);
+  settle();
+  for (int i = 0; i < 5; ++i) {  // several attempts, all failing the same way
+    ASSERT_TRUE(retry());
+    settle();
+  }
   EXPECT_FALSE(source_->synced());
   EXPECT_TRUE(source_->services().empty());
   EXPECT_EQ(changes_, 0);
@@ -529,7 +571,7 @@ TEST_F(DockerSourceTest, UnreachableAtStartUpIsNotSynced) {
   EXPECT_NE(st.last_error.find("cannot connect to the Docker engine"), std::string::npos) << st.last_error;
   engine_.put(hostnet_container(id_of(1), "one", "one", 18001));
   engine_.start();
-  ASSERT_TRUE(wait_synced());
+  ASSERT_TRUE(wait_retrying([&] { return source_->synced() && changes_ > 0; }));
   std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(has("one"));
   EXPECT_EQ(changes_, 1);
@@ -581,11 +623,11 @@ TEST_F(DockerSourceTest, FailedListingReconnectsAndRetries) {
   engine_.override_response("/containers/json", 500, R"({"message":"boom"})");
   engine_.start();
   start_source();
-  ASSERT_TRUE(wait([&] { return engine_.count("/containers/json") >= 3; }));
+  ASSERT_TRUE(wait_retrying([&] { return engine_.count("/containers/json") >= 3; }));
   EXPECT_FALSE(source_->synced());
   EXPECT_NE(source_->status().last_error.find("boom"), std::string::npos) << source_->status().last_error;
   engine_.clear_overrides();
-  ASSERT_TRUE(wait([&] { return source_->synced() && has("one"); }));
+  ASSERT_TRUE(wait_retrying([&] { return source_->synced() && has("one"); }));
 }
 
 TEST_F(DockerSourceTest, MalformedEventsAreSkipped) {
@@ -641,11 +683,12 @@ TEST_F(DockerSourceTest, InspectTimeoutReconnectsThenConverges) {
   auto o = options();
   o.request_timeout = 100ms;
   start_source(o);
-  ASSERT_TRUE(wait([&] { return source_->status().reconnects >= 1; }));
+  // The inspect's deadline is a socket deadline, on the real clock.
+  ASSERT_TRUE(wait_retrying([&] { return source_->status().reconnects >= 1; }));
   EXPECT_FALSE(source_->synced());
   EXPECT_NE(source_->status().last_error.find("did not answer within 100ms"), std::string::npos);
   engine_.release("/containers/" + id_of(1));
-  ASSERT_TRUE(wait([&] { return source_->synced() && has("one"); }));
+  ASSERT_TRUE(wait_retrying([&] { return source_->synced() && has("one"); }));
 }
 
 TEST_F(DockerSourceTest, UnsupportedApiVersionIsReportedAndRetried) {
@@ -653,13 +696,13 @@ TEST_F(DockerSourceTest, UnsupportedApiVersionIsReportedAndRetried) {
   engine_.start();
   ::testing::internal::CaptureStderr();
   start_source();
-  ASSERT_TRUE(wait([&] { return engine_.count("/_ping") >= 3; }));
+  ASSERT_TRUE(wait_retrying([&] { return engine_.count("/_ping") >= 3; }));
   std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(log.find("older than the oldest supported 1.24"), std::string::npos) << log;
   EXPECT_EQ(engine_.count("/events"), 0u);
   EXPECT_FALSE(source_->synced());
   engine_.set_api_version("");  // an engine without the header is taken as 1.24
-  ASSERT_TRUE(wait_synced());
+  ASSERT_TRUE(wait_retrying([&] { return source_->synced() && changes_ > 0; }));
   EXPECT_EQ(source_->status().api_version, "1.24");
   EXPECT_EQ(engine_.requests().back().target.substr(0, 6), "/v1.24");
 }
@@ -743,7 +786,9 @@ TEST_F(DockerSourceTest, StopClosesTheStreamAndSendsNothingMore) {
   size_t n = engine_.requests().size();
   engine_.emit_container_event(id_of(1), "die");
   source_->resync();
-  run_for(io_, 50ms);
+  settle();
+  EXPECT_FALSE(retry());  // no reconnect is pending either
+  settle();
   EXPECT_EQ(engine_.requests().size(), n);
   source_->stop();  // idempotent
 }
@@ -756,7 +801,7 @@ TEST_F(DockerSourceTest, DestroyingTheSourceWithWorkInFlightIsSafe) {
   ASSERT_TRUE(wait([&] { return engine_.held() >= 1; }));
   source_.reset();  // stop() + destruction while a list is held
   engine_.release("/containers/");
-  run_for(io_, 30ms);
+  settle();
   SUCCEED();
 }
 
@@ -775,9 +820,14 @@ TEST(DockerSourceOptions, ValidationNamesTheProblem) {
   o.backoff_cap = 30s;
   o.max_concurrent_inspects = 0;
   EXPECT_FALSE(validate(o).ok());
+  common::SimulatedTimeSystem t;
+  common::Metrics m;
   boost::asio::io_context io;
-  common::SimulatedTimeSource t;
-  EXPECT_THROW(DockerSource(io, o, t), std::invalid_argument);
+  EXPECT_THROW(DockerSource(io, o, t, common::Scope(m)), std::invalid_argument);
+  o.max_concurrent_inspects = 8;
+  EXPECT_TRUE(validate(o).ok());
+  o.docker_host = "";  // the default is the caller's (default_docker_host)
+  EXPECT_NE(validate(o).error().message.find("no docker host"), std::string::npos);
 }
 
 }  // namespace

@@ -87,17 +87,15 @@ TEST_F(EngineClientTest, StoppedEngineRefusesConnections) {
 TEST_F(EngineClientTest, SlowAnswerTimesOut) {
   engine_.hold("/containers/");
   auto c = client(EngineLimits{150ms, 1 << 20});
-  auto t0 = std::chrono::steady_clock::now();
+  // The answer is held: only the request's own deadline (a socket deadline on
+  // the real clock) can end it.
   auto r = complete(io_, c.get("/v1.41/containers/json?all=1"));
-  auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_TRUE(r);
   ASSERT_FALSE(r->ok());
   EXPECT_EQ(r->error().code, ErrorCode::kTimeout);
   EXPECT_TRUE(r->error().transient);
   EXPECT_NE(r->error().message.find("did not answer within 150ms"), std::string::npos) << r->error().message;
   EXPECT_NE(r->error().message.find("GET /v1.41/containers/json"), std::string::npos);
-  EXPECT_GE(took, 140ms);
-  EXPECT_LT(took, 2s);
 }
 
 TEST_F(EngineClientTest, OversizedChunkedBodyIsTooLarge) {
@@ -167,7 +165,7 @@ TEST_F(EngineClientTest, CloseCancelsAPendingRead) {
   auto stream = **s;
   auto result = std::make_shared<std::optional<common::Result<std::string>>>();
   boost::asio::co_spawn(io_, testutil::store(stream->read_some(), result), boost::asio::detached);
-  fakes::run_for(io_, 20ms);
+  fakes::run_until_idle(io_);  // the stream is open and quiet
   EXPECT_FALSE(result->has_value());
   c.cancel_all();
   ASSERT_TRUE(fakes::run_until(io_, [&] { return result->has_value(); }));

@@ -199,6 +199,18 @@ TEST(EventDecoder, LegacyOnlyEventsFallBack) {
   EXPECT_EQ(out.events[0].time_nano, 1700000000000000000);
 }
 
+// Found by fuzz/docker_events: converting these was undefined behaviour.
+TEST(EventDecoder, TimesOutOfRangeAreAsAbsent) {
+  auto out = decode_whole(R"({"Type":"container","Action":"start","Actor":{"ID":"a"},"timeNano":2e124})"
+                          "\n"
+                          R"({"status":"die","id":"a","time":9223372036854775807})"
+                          "\n"
+                          R"({"status":"die","id":"a","time":-1e300,"timeNano":-1e300})"
+                          "\n");
+  ASSERT_EQ(out.events.size(), 3u);
+  for (const auto& e : out.events) EXPECT_EQ(e.time_nano, 0) << e.action;
+}
+
 TEST(EventDecoder, PodmanHealthStatusAttribute) {
   auto out = decode_whole(
       R"({"Type":"container","Action":"health_status","Actor":{"ID":"abc","Attributes":{"health_status":"healthy"}}})");
@@ -251,6 +263,39 @@ TEST(EventDecoder, OversizedEventIsSkippedAndMemoryStaysBounded) {
   EXPECT_NE(out.errors[0].find("exceeds 1024 bytes"), std::string::npos) << out.errors[0];
   ASSERT_EQ(out.events.size(), 1u);
   EXPECT_EQ(out.events[0].action, "die");
+}
+
+// Found by fuzz/docker_events (fuzz/docker_events/regressions/): a value over
+// the bound was refused when it came in pieces but taken when it came whole.
+TEST(EventDecoder, TheBoundHoldsHoweverTheValueArrives) {
+  const std::string start = R"({"Type":"container","Action":"start","Actor":{"ID":"abc"}})";
+  const std::string die = R"({"Type":"container","Action":"die","Actor":{"ID":"abc"}})";  // 2 octets shorter
+  const std::string stream = start + "\n" + die + "\n";
+  for (size_t piece : {size_t{1}, size_t{7}, start.size() - 1, stream.size()}) {
+    EventDecoder d(start.size() - 1);
+    EventDecoder::Output out;
+    for (size_t i = 0; i < stream.size(); i += piece) d.feed(std::string_view(stream).substr(i, piece), out);
+    ASSERT_EQ(out.errors.size(), 1u) << "pieces of " << piece;
+    EXPECT_NE(out.errors[0].find("exceeds"), std::string::npos) << out.errors[0];
+    ASSERT_EQ(out.events.size(), 1u) << "pieces of " << piece;
+    EXPECT_EQ(out.events[0].action, "die");
+  }
+  EventDecoder d(start.size());  // exactly the bound is allowed
+  EventDecoder::Output out;
+  d.feed(stream, out);
+  EXPECT_TRUE(out.errors.empty());
+  EXPECT_EQ(out.events.size(), 2u);
+  // White space after a value is not part of it, though the JSON parser
+  // takes it with the value when it comes in the same piece.
+  const std::string padded = "123" + std::string(100, ' ') + start + "\n";
+  for (size_t piece : {size_t{1}, size_t{5}, padded.size()}) {
+    EventDecoder p(start.size());
+    EventDecoder::Output o;
+    for (size_t i = 0; i < padded.size(); i += piece) p.feed(std::string_view(padded).substr(i, piece), o);
+    ASSERT_EQ(o.errors.size(), 1u) << "pieces of " << piece;  // 123 is no object
+    EXPECT_EQ(o.errors[0], "event is not a JSON object");
+    EXPECT_EQ(o.events.size(), 1u) << "pieces of " << piece;
+  }
 }
 
 TEST(EventDecoder, ResetDropsAPartialValue) {

@@ -17,7 +17,10 @@
 namespace ecssd::source::testutil {
 
 inline std::string fixture(const std::string& relative) {
-  std::ifstream in(std::string(ECSSD_FIXTURES) + "/" + relative, std::ios::binary);
+  std::string path = ECSSD_FIXTURES;
+  path += '/';
+  path += relative;
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("missing fixture " + relative);
   std::ostringstream ss;
   ss << in.rdbuf();

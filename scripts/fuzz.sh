@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The libFuzzer targets of fuzz/ (docs/RELIABILITY.md), on the clang-14
+# sanitizer build that the unit tests share (build-asan, or $FUZZ_BUILD_DIR).
+#   scripts/fuzz.sh quick         build, then every target over its committed corpus
+#                                 and regressions plus $FUZZ_SECONDS (20) of fresh
+#                                 fuzzing with seed $FUZZ_SEED (1), two at a time
+#                                 (ctest -L fuzz): what CI runs
+#   scripts/fuzz.sh long [N [NAME...]]  every target (or those named) for N executions
+#                                 (10 million), one after another at nice 19; writes
+#                                 their rows of the table in docs/RELIABILITY.md
+#                                 ($FUZZ_MAX_SECONDS: stop each after that long)
+#   scripts/fuzz.sh run NAME      one target as quick runs it (what ctest calls)
+#   scripts/fuzz.sh configure     configures the sanitizer build (scripts/test.sh uses it)
+#   scripts/fuzz.sh merge NAME    minimizes the long run's corpus of NAME into fuzz/corpus/NAME
+# A crash leaves its input in $FUZZ_BUILD_DIR/fuzz-artifacts/NAME/; reproduce it with
+# $FUZZ_BUILD_DIR/fuzz/fuzz_NAME FILE, fix it, and commit FILE to fuzz/NAME/regressions/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=$(realpath -m "${FUZZ_BUILD_DIR:-build-asan}")
+SECONDS_FRESH=${FUZZ_SECONDS:-20}
+SEED=${FUZZ_SEED:-1}
+export AWS_EC2_METADATA_DISABLED=true
+# Leaks would be reported at exit, after the fuzzing; halt on the first UB report.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+targets() { sed -n 's/^ecssd_fuzz_target(\([a-z0-9_]*\) .*/\1/p' fuzz/CMakeLists.txt; }
+
+configure() {
+  # A sanitizer build made by g++ (before issue 12) cannot switch compilers in place.
+  if [ -f "$BUILD/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang++-14' "$BUILD/CMakeCache.txt"; then
+    rm -rf "$BUILD"
+  fi
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
+    "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DECSSD_SANITIZE=ON -DECSSD_FUZZ=ON -DECSSD_BUILD_BENCH=OFF >/dev/null
+}
+
+build() {
+  configure
+  ninja -C "$BUILD" -j"$(nproc)" fuzz_targets >"$BUILD/fuzz-build.log" 2>&1 || {
+    tail -n 60 "$BUILD/fuzz-build.log"
+    echo "fuzz.sh: the fuzz build failed ($BUILD/fuzz-build.log)" >&2
+    exit 1
+  }
+}
+
+# The inputs of NAME: its corpus, its regressions (those that exist).
+inputs() {
+  local d
+  for d in "fuzz/corpus/$1" "fuzz/$1/regressions"; do
+    if [ -d "$d" ]; then echo "$ROOT/$d"; fi
+  done
+}
+
+flags() {
+  local name=$1
+  local f=(-timeout=25 -print_final_stats=1 "-artifact_prefix=$BUILD/fuzz-artifacts/$name/")
+  if [ -f "fuzz/dict/$name.dict" ]; then f+=("-dict=$ROOT/fuzz/dict/$name.dict"); fi
+  # The responder's thread allocates while an input runs, which looks like a
+  # leak to libFuzzer's per-input check and makes it scan the heap every time;
+  # leaks are still reported when the process exits.
+  if [ "$name" = dns_tcp ]; then f+=(-detect_leaks=0); fi
+  printf '%s\n' "${f[@]}"
+}
+
+run_one() {
+  local name=$1 bin="$BUILD/fuzz/fuzz_$1"
+  [ -x "$bin" ] || { echo "fuzz.sh: no $bin (scripts/fuzz.sh quick builds it)" >&2; exit 1; }
+  local work="$BUILD/fuzz-work/$name"
+  rm -rf "$work"
+  mkdir -p "$work" "$BUILD/fuzz-artifacts/$name"
+  # New inputs go to the scratch folder first in the list; the committed
+  # corpus and regressions are read (every one is run first) and never changed.
+  mapfile -t f < <(flags "$name")
+  mapfile -t in < <(inputs "$name")
+  # A fixed seed: the fresh part mutates the same way on every machine, so a
+  # failure in CI is the one `scripts/fuzz.sh run NAME` shows here (a faster
+  # machine only gets further along the same path). The long run draws a new
+  # seed each time to go where the quick one does not.
+  "$bin" "${f[@]}" -seed="$SEED" -max_total_time="$SECONDS_FRESH" "$work" "${in[@]}" >"$BUILD/fuzz-work/$name.log" 2>&1 || {
+    tail -n 40 "$BUILD/fuzz-work/$name.log"
+    echo "fuzz.sh: $name failed; the input is in $BUILD/fuzz-artifacts/$name/" >&2
+    exit 1
+  }
+  grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units' "$BUILD/fuzz-work/$name.log" | tr '\n' ' '
+  echo
+}
+
+quick() {
+  build
+  local t0=$SECONDS
+  ctest --test-dir "$BUILD" -L fuzz --output-on-failure -j"$(nproc)"
+  echo "fuzz.sh: every target over its corpus plus ${SECONDS_FRESH}s fresh in $((SECONDS - t0))s"
+}
+
+long() {
+  local runs=${1:-10000000}
+  shift || true
+  local names=("$@")
+  if [ ${#names[@]} -eq 0 ]; then mapfile -t names < <(targets); fi
+  if [ -z "${FUZZ_NO_BUILD:-}" ]; then build; fi  # FUZZ_NO_BUILD: fuzz the binaries as built
+  local rows="" name
+  for name in "${names[@]}"; do
+    local bin="$BUILD/fuzz/fuzz_$name" work="$BUILD/fuzz-long/$name" log="$BUILD/fuzz-long/$name.log"
+    mkdir -p "$work" "$BUILD/fuzz-artifacts/$name"
+    mapfile -t f < <(flags "$name")
+    mapfile -t in < <(inputs "$name")
+    echo "fuzz.sh: $name, $runs executions..."
+    local t0=$SECONDS crashes=0
+    local cap=()
+    if [ -n "${FUZZ_MAX_SECONDS:-}" ]; then cap=(-max_total_time="$FUZZ_MAX_SECONDS"); fi
+    nice -n 19 "$bin" "${f[@]}" -runs="$runs" "${cap[@]}" "$work" "${in[@]}" >"$log" 2>&1 || crashes=1
+    local secs=$((SECONDS - t0))
+    local execs corp cov
+    execs=$(grep -ao 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+    corp=$(find "$work" -type f | wc -l)
+    cov=$(grep -aoE '^#[0-9]+.*cov: [0-9]+' "$log" | tail -n 1 | grep -oE '[0-9]+$' || echo "?")
+    if [ "$crashes" = 1 ]; then
+      echo "fuzz.sh: $name stopped on a crash: $(ls -t "$BUILD/fuzz-artifacts/$name/" | head -n 1)" >&2
+      grep -a -A2 'invariant broken\|runtime error\|ERROR: AddressSanitizer' "$log" | head -n 6 >&2 || true
+    fi
+    rows+="| $name | $execs | $secs | $corp | $cov | $crashes | $(date -u +%Y-%m-%d) |"$'\n'
+  done
+  python3 fuzz/long_table.py "$rows" "$runs" "$(nproc)" "${FUZZ_MAX_SECONDS:-}"
+}
+
+merge() {
+  local name=$1 bin="$BUILD/fuzz/fuzz_$1" fresh
+  fresh=$(mktemp -d)
+  "$bin" -merge=1 "$fresh" "fuzz/corpus/$name" "$BUILD/fuzz-long/$name" >/dev/null 2>&1
+  rm -rf "fuzz/corpus/$name"
+  mv "$fresh" "fuzz/corpus/$name"
+  echo "fuzz/corpus/$name: $(ls "fuzz/corpus/$name" | wc -l) files, $(du -sh "fuzz/corpus/$name" | cut -f1)"
+}
+
+case "${1:-}" in
+  quick) quick ;;
+  long) shift; long "$@" ;;
+  run) run_one "$2" ;;
+  configure) configure ;;
+  merge) merge "$2" ;;
+  *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+esac

@@ -1,0 +1,48 @@
+#pragma once
+// What one Route 53 answer means, and how often and how long to try again:
+// throttling (HTTP 429, Throttling, PriorRequestNotComplete...), 5xx and
+// transport timeouts are retried with capped, jittered exponential backoff
+// (common::Backoff); everything else is final. Pure, no I/O: client.h does the
+// sending and the waiting.
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/http.h"
+#include "common/result.h"
+
+namespace ecssd::provider::route53 {
+
+struct RetryPolicy {
+  uint32_t max_attempts = 6;  // including the first
+  std::chrono::milliseconds base{200};
+  std::chrono::milliseconds cap{10'000};
+  uint64_t seed = std::random_device{}();
+};
+
+// What one answer means for the request that got it.
+struct Verdict {
+  enum Kind { kOk, kRetry, kRefused, kFailed };
+  Kind kind = kOk;
+  bool ambiguous = false;  // the request may have been applied (timeout, 5xx)
+  common::Error error;
+  std::vector<std::string> messages;  // kRefused: one per refused change, if Route 53 says
+};
+
+// Reads the transport's answer to one request. `operation` is the API action
+// (which is also the IAM permission named in errors); `is_change` says it was
+// a ChangeResourceRecordSets, whose InvalidChangeBatch and InvalidInput
+// answers refuse its changes rather than fail it; `where` names the zone in
+// messages. kRetry: transient errors of the transport (ambiguous), throttling
+// (kThrottled, not ambiguous), 5xx (kUnavailable, ambiguous). kRefused:
+// kConflict (InvalidChangeBatch) or kInvalidArgument (InvalidInput) with
+// Route 53's messages. kFailed: kPermissionDenied (access denied, naming the
+// permission; rejected credentials), kNotFound (404, NoSuchHostedZone), the
+// transport's own error, else kProtocol.
+Verdict classify(const common::Result<aws::HttpResponse>& answer, std::string_view operation, bool is_change,
+                 const std::string& where);
+
+}  // namespace ecssd::provider::route53
