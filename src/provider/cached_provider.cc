@@ -16,7 +16,9 @@ common::Task<common::Result<std::vector<model::Record>>> CachedProvider::list() 
 common::Task<common::Result<ApplyReport>> CachedProvider::apply(model::ChangeSet changes) {
   auto result = co_await inner_->apply(std::move(changes));
   if (!result.ok()) {
-    cache_.reset();
+    // Throttled: nothing was applied (provider.h), and listing the zone again
+    // would spend more of the throttled budget for the same records.
+    if (result.error().code != common::ErrorCode::kThrottled) cache_.reset();
     co_return result;
   }
   if (cache_) {

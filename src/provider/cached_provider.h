@@ -20,7 +20,8 @@ class CachedProvider final : public Provider {
   // Serves the cache when valid, else lists the backend and caches the result.
   common::Task<common::Result<std::vector<model::Record>>> list() override;
   // Applies through the backend, then patches the cache with what was applied.
-  // A whole-request error invalidates the cache.
+  // A whole-request error invalidates the cache, but for kThrottled (nothing
+  // was applied).
   common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
   model::Record canonicalize(model::Record r) const override { return inner_->canonicalize(std::move(r)); }
 

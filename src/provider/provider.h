@@ -55,7 +55,9 @@ class Provider {
   virtual common::Task<common::Result<std::vector<model::Record>>> list() = 0;
 
   // Applies the changes. A whole-request failure (network, credentials) is an
-  // error result and nothing is known to be applied; per-change refusals are
+  // error result and nothing is known to be applied; kThrottled says more:
+  // the backend refused every request before applying any of it, so the zone
+  // is as it was (a listing of it stays good). Per-change refusals are
   // reported in ApplyReport::failed. Deletes and updates name exactly the old
   // values as listed.
   virtual common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) = 0;

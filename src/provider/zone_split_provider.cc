@@ -67,7 +67,8 @@ common::Task<common::Result<ApplyReport>> ZoneSplitProvider::apply(model::Change
     auto done = co_await zones_[i]->apply(std::move(mine));
     if (!done.ok()) {
       ++failed;
-      if (!first_error) first_error = done.error();
+      // kThrottled only when every zone was (it promises nothing was applied).
+      if (!first_error || first_error->code == common::ErrorCode::kThrottled) first_error = done.error();
       for (auto& f : each_failed(split[i], done.error())) report.failed.push_back(std::move(f));
       continue;
     }

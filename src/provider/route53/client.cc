@@ -34,7 +34,10 @@ Client::Client(aws::Transport& transport, aws::ServiceEndpoint endpoint, RetryPo
       request_timeout_(request_timeout),
       time_(time),
       scope_(std::move(scope)),
-      seeds_(policy_.seed) {}
+      seeds_(policy_.seed),
+      pacer_(policy_.pacing, policy_.seed ^ 0x9e3779b97f4a7c15ULL),  // not from seeds_: each call's backoff seed stays as it was
+      pace_rate_(scope_.gauge("ecssd_route53_pace_requests_per_second",
+                              "Requests a second this client allows itself since Route 53 throttled it (0: unpaced)")) {}
 
 void Client::set_target(std::string zone, std::string where) {
   zone_ = std::move(zone);
@@ -68,6 +71,31 @@ Outcome Client::finish(Verdict v, bool maybe_applied, const Call& call) const {
   return out;
 }
 
+common::Task<void> Client::pace() {
+  const common::SteadyTime now = time_.steady_now();
+  const common::SteadyTime at = pacer_.next_send(now);
+  if (at > now) co_await time_.sleep_until(at);
+  pacer_.sent(time_.steady_now());
+}
+
+void Client::paced_answer(bool throttled) {
+  const bool was = pacer_.paced();
+  const double before = pacer_.rate();
+  if (throttled) {
+    pacer_.throttled(time_.steady_now());
+  } else {
+    pacer_.answered(time_.steady_now());
+  }
+  pace_rate_.set(pacer_.rate());
+  if (!was && pacer_.paced()) {
+    log::warn("route53: throttled; pacing requests to share the account's limit",
+              {{"zone", zone_}, {"requests_per_second", pacer_.rate()}});
+  } else if (was && !pacer_.paced()) {
+    log::info("route53: no throttling for a while; requests are no longer paced",
+              {{"zone", zone_}, {"requests_per_second_before", before}});
+  }
+}
+
 common::Task<Outcome> Client::send(Call call, size_t* requests) {
   const bool is_change = call.operation == "ChangeResourceRecordSets";
   common::Backoff backoff(policy_.base, policy_.cap, std::chrono::milliseconds(0), seeds_());
@@ -75,12 +103,17 @@ common::Task<Outcome> Client::send(Call call, size_t* requests) {
   // no answer came (timeout, connection lost, 5xx).
   bool maybe_applied = false;
   common::Error last;
-  const uint32_t attempts = std::max<uint32_t>(policy_.max_attempts, 1);
-  for (uint32_t attempt = 1; attempt <= attempts; ++attempt) {
+  const uint32_t max_failures = std::max<uint32_t>(policy_.max_attempts, 1);
+  const uint32_t max_throttles = std::max<uint32_t>(policy_.max_throttled_attempts, 1);
+  uint32_t failures = 0, throttles = 0;
+  while (true) {
+    co_await pace();
     ++*requests;
     aws::HttpRequest req = request_of(call);  // named: GCC 12 mishandles temporaries in co_await calls
     auto result = co_await transport_.call(endpoint_, std::move(req));
     Verdict v = classify(result, call.operation, is_change, where_);
+    const bool throttled = v.kind == Verdict::kRetry && v.error.code == ErrorCode::kThrottled;
+    paced_answer(throttled);
     if (v.kind == Verdict::kOk) {
       Outcome out;
       out.response = std::move(*result);
@@ -93,11 +126,12 @@ common::Task<Outcome> Client::send(Call call, size_t* requests) {
         .counter("ecssd_route53_retries_total", "Route 53 requests retried (throttling, 5xx, timeouts)",
                  {{"reason", common::to_string(last.code)}})
         .inc();
-    if (attempt == attempts) break;
+    ++(throttled ? throttles : failures);
+    if (failures >= max_failures || throttles >= max_throttles) break;
     auto delay = backoff.next();
     log::warn("route53: retrying", {{"operation", call.operation},
                                     {"zone", zone_},
-                                    {"attempt", attempt},
+                                    {"attempt", failures + throttles},
                                     {"delay_ms", static_cast<int64_t>(delay.count())},
                                     {"error", last.message}});
     co_await time_.sleep_for(delay);
@@ -105,7 +139,10 @@ common::Task<Outcome> Client::send(Call call, size_t* requests) {
   Outcome out;
   out.kind = maybe_applied ? Outcome::Kind::kUnknown : Outcome::Kind::kFailed;
   out.error = std::move(last);
-  out.error.message += fmt::format(" (gave up after {} attempts)", attempts);
+  out.error.message += fmt::format(" (gave up after {} attempts)", failures + throttles);
+  // kThrottled promises that nothing was applied (provider.h): not so when an
+  // earlier attempt went unanswered.
+  if (maybe_applied && out.error.code == ErrorCode::kThrottled) out.error.code = ErrorCode::kUnavailable;
   co_return out;
 }
 

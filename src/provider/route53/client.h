@@ -3,7 +3,9 @@
 // are retried): builds the request below /2013-04-01, sends it through the
 // aws::Transport, and waits between attempts on a timer of the TimeSystem it
 // was given, so tests drive the backoff with simulated time. Each retry is
-// counted in ecssd_route53_retries_total{reason}.
+// counted in ecssd_route53_retries_total{reason}. Every request of the client
+// waits for its pacer (retry_policy.h): one client shares its pace over lists
+// and changes, and its rate is ecssd_route53_pace_requests_per_second.
 #include <chrono>
 #include <random>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "aws/transport.h"
 #include "common/metrics.h"
+#include "common/pacer.h"
 #include "common/result.h"
 #include "common/task.h"
 #include "common/time_system.h"
@@ -66,6 +69,10 @@ class Client {
  private:
   aws::HttpRequest request_of(const Call& call) const;
   Outcome finish(Verdict v, bool maybe_applied, const Call& call) const;
+  // Waits until the pacer lets the next request go.
+  common::Task<void> pace();
+  // Tells the pacer how the request was answered.
+  void paced_answer(bool throttled);
 
   aws::Transport& transport_;
   aws::ServiceEndpoint endpoint_;
@@ -74,6 +81,8 @@ class Client {
   common::TimeSystem& time_;
   common::Scope scope_;
   std::mt19937_64 seeds_;  // one backoff seed per call
+  common::Pacer pacer_;
+  common::Gauge& pace_rate_;
   std::string zone_;
   std::string where_;
 };

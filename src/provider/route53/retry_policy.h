@@ -2,7 +2,8 @@
 // What one Route 53 answer means, and how often and how long to try again:
 // throttling (HTTP 429, Throttling, PriorRequestNotComplete...), 5xx and
 // transport timeouts are retried with capped, jittered exponential backoff
-// (common::Backoff); everything else is final. Pure, no I/O: client.h does the
+// (common::Backoff), and throttling also slows every later request of the
+// client (common::Pacer); everything else is final. Pure, no I/O: client.h does the
 // sending and the waiting.
 #include <chrono>
 #include <cstdint>
@@ -12,15 +13,22 @@
 #include <vector>
 
 #include "aws/http.h"
+#include "common/pacer.h"
 #include "common/result.h"
 
 namespace ecssd::provider::route53 {
 
 struct RetryPolicy {
-  uint32_t max_attempts = 6;  // including the first
+  uint32_t max_attempts = 6;  // including the first; throttled attempts are not counted here
+  // Throttled attempts a call may make before it gives up. More than the
+  // others: a throttle says the service is there but busy, and the pacer
+  // below slows the client down until its share of the limit gets through.
+  uint32_t max_throttled_attempts = 12;
   std::chrono::milliseconds base{200};
   std::chrono::milliseconds cap{10'000};
   uint64_t seed = std::random_device{}();
+  // The client's pace (common/pacer.h): unpaced until Route 53 throttles it.
+  common::PacerOptions pacing;
 };
 
 // What one answer means for the request that got it.

@@ -54,6 +54,26 @@ TEST(CachedProvider, AFailedApplyInvalidatesTheCache) {
   EXPECT_FALSE(cached.valid());
 }
 
+// Throttled means nothing was applied (provider.h): the listing stays good,
+// and listing again would only spend more of the throttled budget.
+TEST(CachedProvider, AThrottledApplyKeepsTheCache) {
+  boost::asio::io_context io;
+  auto inner = std::make_unique<InMemoryProvider>("z");
+  InMemoryProvider* mem = inner.get();
+  mem->seed({a_record("old.z", "1.1.1.1")});
+  CachedProvider cached(std::move(inner));
+  (void)run_sync(io, cached.list());
+  mem->fail_next(common::transient_error(common::ErrorCode::kThrottled, "Throttling: Rate exceeded"));
+  auto r = run_sync(io, cached.apply(model::ChangeSet{.create = {a_record("x.z", "1.1.1.1")}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, common::ErrorCode::kThrottled);
+  EXPECT_TRUE(cached.valid());
+  auto listed = run_sync(io, cached.list());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].name, "old.z");
+  EXPECT_EQ(mem->list_calls(), 1u);
+}
+
 TEST(CachedProvider, RefusedChangesAreNotCached) {
   boost::asio::io_context io;
   auto inner = std::make_unique<InMemoryProvider>("z");

@@ -238,6 +238,7 @@ TEST(Route53Apply, AChangeOverTheLimitsOnItsOwnIsRefusedLocally) {
 
 TEST(Route53Apply, ThrottlingThenSuccess) {
   Harness h;
+  h.options.retry.pacing.enabled = false;  // the backoff alone (Route53Client's tests pace)
   h.start();
   h.zone.throttle(2);
   const uint64_t before = h.env.retries("throttled");
@@ -270,7 +271,7 @@ TEST(Route53Apply, PriorRequestNotCompleteServerErrorsAndTimeoutsAreRetried) {
 
 TEST(Route53Apply, ThrottledPastTheRetriesIsATransientError) {
   Harness h;
-  h.options.retry.max_attempts = 4;
+  h.options.retry.max_throttled_attempts = 4;
   h.start();
   h.zone.throttle(100);
   const size_t first = h.clocked.sent();

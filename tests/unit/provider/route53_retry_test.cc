@@ -121,7 +121,13 @@ struct ClientHarness {
   ecssd::testing::Route53TestEnv env;
   fakes::FakeTransport transport;
   ecssd::testing::ClockedTransport clocked{transport, env.time};
-  RetryPolicy policy{.max_attempts = 6, .base = milliseconds(200), .cap = milliseconds(10'000), .seed = 42};
+  // Unpaced: these tests check the backoff alone (the pacing tests turn it on).
+  RetryPolicy policy{.max_attempts = 6,
+                     .max_throttled_attempts = 6,
+                     .base = milliseconds(200),
+                     .cap = milliseconds(10'000),
+                     .seed = 42,
+                     .pacing = {.enabled = false}};
   std::unique_ptr<Client> client;
 
   Client& make() {
@@ -185,7 +191,8 @@ TEST(Route53Client, WaitsTheJitteredBackoffOnSimulatedTime) {
 
 TEST(Route53Client, TheBackoffIsCapped) {
   ClientHarness h;
-  h.policy = {.max_attempts = 10, .base = milliseconds(100), .cap = milliseconds(300), .seed = 5};
+  h.policy = {.max_attempts = 10, .base = milliseconds(100), .cap = milliseconds(300), .seed = 5,
+              .pacing = {.enabled = false}};
   h.make();
   for (int i = 0; i < 9; ++i) h.transport.push(503, error_doc("ServiceUnavailable", "later"));
   h.transport.push(200, "<ok/>");
@@ -200,7 +207,7 @@ TEST(Route53Client, TheBackoffIsCapped) {
 
 TEST(Route53Client, GivesUpAfterTheLastAttemptWithoutWaitingAgain) {
   ClientHarness h;
-  h.policy.max_attempts = 3;
+  h.policy.max_throttled_attempts = 3;
   h.make();
   for (int i = 0; i < 5; ++i) h.transport.push(429, "");
   size_t requests = 0;
@@ -252,6 +259,76 @@ TEST(Route53Client, AChangeWhoseAnswerWasLostHasAnUnknownOutcome) {
   EXPECT_EQ(refused.kind, Outcome::Kind::kRefused);
   EXPECT_EQ(refused.error.code, ErrorCode::kConflict);
   EXPECT_EQ(refused.messages.size(), 2u);
+}
+
+TEST(Route53Client, ThrottledAttemptsHaveTheirOwnLimit) {
+  ClientHarness h;
+  h.policy.max_attempts = 2;
+  h.policy.max_throttled_attempts = 5;
+  h.make();
+  // One 503 and four throttles: within both limits.
+  h.transport.push(503, error_doc("ServiceUnavailable", "later"));
+  for (int i = 0; i < 4; ++i) h.transport.push(400, fixture("route53/doc_error_throttling.xml"));
+  h.transport.push(200, "<ok/>");
+  size_t requests = 0;
+  EXPECT_EQ(h.send(list_call(), &requests).kind, Outcome::Kind::kOk);
+  EXPECT_EQ(requests, 6u);
+  // A second 503 ends the call however few throttles it had.
+  h.transport.push(503, error_doc("ServiceUnavailable", "later"));
+  h.transport.push(400, fixture("route53/doc_error_throttling.xml"));
+  h.transport.push(503, error_doc("ServiceUnavailable", "later"));
+  Outcome out = h.send(list_call(), &requests);
+  EXPECT_EQ(out.kind, Outcome::Kind::kFailed);
+  EXPECT_EQ(out.error.code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(out.error.message.ends_with(" (gave up after 3 attempts)")) << out.error.message;
+}
+
+TEST(Route53Client, AChangeThrottledAfterALostAnswerIsNotReportedThrottled) {
+  ClientHarness h;
+  h.policy.max_throttled_attempts = 2;
+  h.make();
+  h.transport.push(common::transient_error(ErrorCode::kTimeout, "no answer in 10s"));
+  h.transport.push(400, fixture("route53/doc_error_throttling.xml"));
+  h.transport.push(400, fixture("route53/doc_error_throttling.xml"));
+  size_t requests = 0;
+  Outcome out = h.send(change_call(), &requests);
+  EXPECT_EQ(out.kind, Outcome::Kind::kUnknown);
+  EXPECT_EQ(out.error.code, ErrorCode::kUnavailable) << "kThrottled would say nothing was applied";
+}
+
+// With pacing (the default), a throttle slows every later request of the
+// client, and the rate shows in a gauge.
+TEST(Route53Client, AThrottlePacesTheClientsLaterRequests) {
+  ClientHarness h;
+  h.policy.pacing = {};
+  h.policy.pacing.increase = 0;  // the decrease alone, for exact figures
+  h.make();
+  size_t requests = 0;
+  // Unpaced: back-to-back calls go at once.
+  for (int i = 0; i < 3; ++i) h.transport.push(200, "<ok/>");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(h.send(list_call(), &requests).kind, Outcome::Kind::kOk);
+  EXPECT_EQ(h.env.time.steady_now(), common::SteadyTime{});
+  auto gauge = [&] {
+    return h.env.metrics
+        .gauge("ecssd_route53_pace_requests_per_second",
+               "Requests a second this client allows itself since Route 53 throttled it (0: unpaced)")
+        .value();
+  };
+  EXPECT_EQ(gauge(), 0);
+
+  // One throttle: 2.5 requests/s from then on, gaps of 0.2 to 0.6 s.
+  h.transport.push(400, fixture("route53/doc_error_throttling.xml"));
+  for (int i = 0; i < 11; ++i) h.transport.push(200, "<ok/>");
+  EXPECT_EQ(h.send(list_call(), &requests).kind, Outcome::Kind::kOk);
+  EXPECT_DOUBLE_EQ(gauge(), 2.5);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(h.send(list_call(), &requests).kind, Outcome::Kind::kOk);
+  auto waits = h.clocked.waits(4, 14);
+  ASSERT_EQ(waits.size(), 10u);
+  for (auto w : waits) {
+    EXPECT_GE(w, milliseconds(200));
+    EXPECT_LE(w, milliseconds(600));
+  }
+  EXPECT_EQ(h.env.retries("throttled"), 1u);
 }
 
 TEST(Route53Client, AReadIsNeverUnknownAndReturnsTheError) {

@@ -94,5 +94,24 @@ TEST(ZoneSplitProvider, OneZoneDownFailsOnlyItsChanges) {
   EXPECT_TRUE(failed.error().transient);
 }
 
+// kThrottled promises that nothing was applied: only when every zone says so.
+TEST(ZoneSplitProvider, ThrottledOnlyWhenEveryZoneWasThrottled) {
+  boost::asio::io_context io;
+  TwoZones z;
+  model::ChangeSet both;
+  both.create = {a_record("a.b.example", "10.0.0.1"), a_record("web.example", "10.0.0.2")};
+  z.outer->fail_next(common::transient_error(common::ErrorCode::kThrottled, "Throttling"));
+  z.inner->fail_next(common::transient_error(common::ErrorCode::kUnavailable, "lost answer"));
+  auto mixed = run_sync(io, z.split->apply(both));
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_EQ(mixed.error().code, common::ErrorCode::kUnavailable);
+
+  z.outer->fail_next(common::transient_error(common::ErrorCode::kThrottled, "Throttling"));
+  z.inner->fail_next(common::transient_error(common::ErrorCode::kThrottled, "Throttling"));
+  auto throttled = run_sync(io, z.split->apply(both));
+  ASSERT_FALSE(throttled.ok());
+  EXPECT_EQ(throttled.error().code, common::ErrorCode::kThrottled);
+}
+
 }  // namespace
 }  // namespace ecssd::provider
