@@ -128,13 +128,20 @@ common::Task<Outcome> Client::send(Call call, size_t* requests) {
         .inc();
     ++(throttled ? throttles : failures);
     if (failures >= max_failures || throttles >= max_throttles) break;
-    auto delay = backoff.next();
+    // A throttled attempt waits for the pacer alone: it has just slowed the
+    // client down, and a backoff on top would leave the client's share of
+    // the limit unused. Other failures back off.
+    const bool by_pace = throttled && policy_.pacing.enabled;
+    const auto delay = by_pace ? std::chrono::milliseconds(0) : backoff.next();
+    const auto waits = by_pace ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     pacer_.next_send(time_.steady_now()) - time_.steady_now())
+                               : delay;
     log::warn("route53: retrying", {{"operation", call.operation},
                                     {"zone", zone_},
                                     {"attempt", failures + throttles},
-                                    {"delay_ms", static_cast<int64_t>(delay.count())},
+                                    {"delay_ms", static_cast<int64_t>(waits.count())},
                                     {"error", last.message}});
-    co_await time_.sleep_for(delay);
+    if (delay.count() > 0) co_await time_.sleep_for(delay);
   }
   Outcome out;
   out.kind = maybe_applied ? Outcome::Kind::kUnknown : Outcome::Kind::kFailed;

@@ -28,6 +28,8 @@ struct RetryPolicy {
   std::chrono::milliseconds cap{10'000};
   uint64_t seed = std::random_device{}();
   // The client's pace (common/pacer.h): unpaced until Route 53 throttles it.
+  // With it, a throttled attempt is retried when the pacer allows, with no
+  // backoff on top.
   common::PacerOptions pacing;
 };
 

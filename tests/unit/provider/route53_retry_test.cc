@@ -331,6 +331,30 @@ TEST(Route53Client, AThrottlePacesTheClientsLaterRequests) {
   EXPECT_EQ(h.env.retries("throttled"), 1u);
 }
 
+// Paced, a throttled attempt waits for the pace alone: the backoff (here up
+// to a minute) is for the other failures.
+TEST(Route53Client, APacedThrottleWaitsForThePaceNotTheBackoff) {
+  ClientHarness h;
+  h.policy.pacing = {};
+  h.policy.base = h.policy.cap = milliseconds(60'000);
+  ASSERT_GT(h.expected_delays(1)[0], milliseconds(600)) << "the seed's backoff would be visible";
+  h.make();
+  h.transport.push(400, fixture("route53/doc_error_throttling.xml"));
+  h.transport.push(200, "<ok/>");
+  size_t requests = 0;
+  EXPECT_EQ(h.send(list_call(), &requests).kind, Outcome::Kind::kOk);
+  auto waits = h.clocked.waits(0, 1);
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_GE(waits[0], milliseconds(200)) << "2.5 requests/s, jittered";
+  EXPECT_LE(waits[0], milliseconds(600));
+
+  // A 503 still backs off.
+  h.transport.push(503, error_doc("ServiceUnavailable", "later"));
+  h.transport.push(200, "<ok/>");
+  EXPECT_EQ(h.send(list_call(), &requests).kind, Outcome::Kind::kOk);
+  EXPECT_GT(h.clocked.waits(2, 3)[0], milliseconds(600));
+}
+
 TEST(Route53Client, AReadIsNeverUnknownAndReturnsTheError) {
   ClientHarness h;
   h.make();
