@@ -185,8 +185,10 @@ common::Task<void> Agent::loop() {
       continue;
     }
     // The first change of a quiet period goes at once (a lone start waits
-    // for nothing); the ones after it, within batch_interval of that run,
-    // are batched.
+    // for nothing); the ones after it, within batch_interval of the end of
+    // that run, or during it, are batched. (From its end: a run that waited
+    // for a throttled provider's pace would otherwise make every change
+    // after it "quiet", one call each, just when calls are scarce.)
     const bool quiet = !ran_ || first_dirty_ - last_run_ >= options_.batch_interval;
     if (options_.batch_interval.count() > 0 && !quiet) {
       co_await debounce();
@@ -194,8 +196,8 @@ common::Task<void> Agent::loop() {
     }
     dirty_ = false;
     ran_ = true;
-    last_run_ = time_.steady_now();
     Status s = co_await reconcile();
+    last_run_ = time_.steady_now();
     if (stopped_) break;
     if (!s.ok()) {
       auto delay = backoff_.next();

@@ -149,7 +149,7 @@ class Agent {
   // When the first and the last change not yet planned arrived.
   common::SteadyTime first_dirty_{};
   common::SteadyTime last_dirty_{};
-  // When the last plan run started (ran_: there was one): a change that
+  // When the last plan run ended (ran_: there was one): a change that
   // comes after a quiet batch_interval goes out at once.
   common::SteadyTime last_run_{};
   bool ran_ = false;

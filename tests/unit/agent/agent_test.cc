@@ -187,6 +187,63 @@ TEST_F(AgentTest, TheFirstChangeOfAQuietPeriodGoesAtOnceAndTheRestIsBatched) {
   settle();
 }
 
+// A provider whose every apply takes `delay` of simulated time (a Route 53
+// client waiting for its pace).
+class SlowProvider final : public provider::Provider {
+ public:
+  SlowProvider(std::unique_ptr<provider::Provider> inner, common::TimeSystem& time, milliseconds delay)
+      : inner_(std::move(inner)), time_(time), delay_(delay) {}
+  const std::string& zone() const override { return inner_->zone(); }
+  provider::Capabilities capabilities() const override { return inner_->capabilities(); }
+  common::Task<common::Result<std::vector<model::Record>>> list() override { co_return co_await inner_->list(); }
+  common::Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes) override {
+    co_await time_.sleep_for(delay_);
+    co_return co_await inner_->apply(std::move(changes));
+  }
+  model::Record canonicalize(model::Record r) const override { return inner_->canonicalize(std::move(r)); }
+
+ private:
+  std::unique_ptr<provider::Provider> inner_;
+  common::TimeSystem& time_;
+  milliseconds delay_;
+};
+
+// Changes that arrive while a slow run is applying are batched after it: the
+// quiet period counts from the end of the last run, so a provider that
+// makes each run wait does not turn every later change into a call of its own.
+TEST_F(AgentTest, ChangesDuringASlowRunAreBatchedAfterIt) {
+  options_.batch_interval = std::chrono::milliseconds(1000);
+  options_.batch_max_delay = std::chrono::milliseconds(5000);
+  auto owned = std::make_unique<provider::InMemoryProvider>("sd.internal");
+  provider::InMemoryProvider* mem = owned.get();
+  provider::CachedProvider slow(std::make_unique<SlowProvider>(std::move(owned), time_, milliseconds(3000)));
+  Agent agent(io_, source_, slow, options_, time_, common::Scope(metrics_));
+  agent.start();
+  source_.set({});
+  time_.run_for(io_, std::chrono::seconds(10));
+  const size_t before = mem->apply_calls();
+  std::vector<model::Service> all;
+  auto change = [&](int i) {
+    all.push_back(svc(fmt::format("{:03d}", i), "web", static_cast<uint16_t>(20000 + i)));
+    source_.set(all);
+  };
+  change(0);  // t = 0: quiet, at once; the run lasts until t = 3
+  time_.run_for(io_, milliseconds(2500));
+  change(1);  // t = 2.5, during the run
+  time_.run_for(io_, milliseconds(700));
+  change(2);  // t = 3.2, just after it
+  time_.run_for(io_, std::chrono::seconds(20));
+  size_t cnames = 0;
+  for (const auto& r : mem->records()) cnames += r.type == model::RecordType::kCNAME;
+  EXPECT_EQ(cnames, 3u);
+  // Changes 1 and 2 in one batch after the run. Quiet counted from the run's
+  // start, change 1 (2.5 s after it) would have gone alone at t = 3 and
+  // change 2 in a third call.
+  EXPECT_EQ(mem->apply_calls() - before, 2u);
+  agent.stop();
+  settle();
+}
+
 TEST_F(AgentTest, NeverTouchesRecordsOfOtherOwnersOrForeignRecords) {
   model::Record foreign;
   foreign.name = "web.sd.internal";
