@@ -31,7 +31,11 @@ class Route53ErrorsTest(unittest.TestCase):
     def test_throttled_30_percent_and_500_on_5_percent(self):
         side = Route53Side(W.moto)
         s = Scenario(self, side, W.dockerd, "30% of calls throttled, 5% answered 500", agent_extra=RESYNC)
-        s.run(inject=lambda: side.proxy.set_error_rates(0.30, 0.05), heal=lambda: side.proxy.set_error_rates(0, 0),
+        # The first 500 on the 2nd call let through: throttled, the agent paces
+        # itself (docs/ROUTE53.md) and makes only about 10 calls in the quick
+        # form, fewer than the 10 passed calls of the even spread's first 500.
+        s.run(inject=lambda: side.proxy.set_error_rates(0.30, 0.05, error_phase=8),
+              heal=lambda: side.proxy.set_error_rates(0, 0),
               throughout=True, **PACED)
         s.check()
         calls = [c for c in side.proxy.snapshot() if c["client"] == "ecssd" and c["start"] >= s.fault_start]

@@ -51,15 +51,19 @@ class FaultProxy(AwsProxy):
         self.list_fault = None
         self._passed = 0          # calls throttle_share let through (error_share counts these)
         self._errors = 0          # 500s given so far
+        self._error_phase = 0     # set_error_rates
         self._pending_until = 0.0
         self._pages = {}          # client -> page number of its listing in progress
         self._healed = threading.Condition()
 
-    def set_error_rates(self, throttle_share, error_share):
-        """Throttling and 500s from now on, each spread evenly over the calls that follow."""
+    def set_error_rates(self, throttle_share, error_share, error_phase=0):
+        """Throttling and 500s from now on, each spread evenly over the calls that follow.
+        error_phase moves the 500s that many calls earlier (at 5%, 8: the 2nd, 22nd, 42nd... call
+        let through), for a scenario whose paced client makes few calls."""
         with self.lock:
             self._route53_calls = self._passed = self._errors = 0
             self.throttle_share, self.error_share = throttle_share, error_share
+            self._error_phase = error_phase
 
     def set_outage(self, mode):
         """False, True (503s) or "silent"; ending a silent outage releases the held calls."""
@@ -102,7 +106,7 @@ class FaultProxy(AwsProxy):
         with self.lock:
             i = self._passed
             self._passed += 1
-            fail = _spread(i, self.error_share)
+            fail = _spread(i + self._error_phase, self.error_share)
             if fail:
                 self._errors += 1
         if not fail:
