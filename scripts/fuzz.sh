@@ -3,7 +3,7 @@
 # sanitizer build that the unit tests share (build-asan, or $FUZZ_BUILD_DIR).
 #   scripts/fuzz.sh quick         build, then every target over its committed corpus
 #                                 and regressions plus the executions fuzz/quick_runs
-#                                 gives it (about 20 s here; at most 60 s) of fresh
+#                                 gives it (11-14 s each here; at most 60 s) of fresh
 #                                 fuzzing with seed $FUZZ_SEED (1), two at a time
 #                                 (ctest -L fuzz): what CI runs. $FUZZ_SECONDS=N:
 #                                 N seconds fresh instead of the table's count
@@ -77,9 +77,9 @@ run_one() {
   mapfile -t f < <(flags "$name")
   mapfile -t in < <(inputs "$name")
   # A fixed seed and a fixed number of executions (fuzz/quick_runs: about
-  # what 20 s gives here; at most 60 s): every machine does the same amount
-  # of fresh fuzzing, a faster one no more. It is still a sample, not a
-  # replay: libFuzzer's path is not reproducible even so (three runs of
+  # what 20 s gave beside a build, 11-14 s alone; at most 60 s): every machine
+  # does the same amount of fresh fuzzing, a faster one no more. It is still a
+  # sample, not a replay: libFuzzer's path is not reproducible even so (three runs of
   # route53_xml here, same seed and count, ended at 1268, 1278 and 1291
   # edges), so what keeps shallow bugs out of CI is the long run before a
   # commit (docs/RELIABILITY.md). The long run draws a new seed each time.

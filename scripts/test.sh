@@ -48,6 +48,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan -L unit --output-on-failure -j2
 
 # --- fuzzing (issue 12): every fuzz target over its committed corpus and
-# regressions, then the fresh executions of fuzz/quick_runs each (about 20 s), two at a time (~2.5 min).
+# regressions, then the fresh executions of fuzz/quick_runs each (11-14 s each), two at a time (~1.5 min).
 scripts/fuzz.sh quick
 # --- end of fuzzing
