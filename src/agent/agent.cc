@@ -73,6 +73,11 @@ std::vector<Record> owned_by(const std::vector<Record>& listed, const std::strin
   return out;
 }
 
+// Plan runs a one-shot command (--once, the withdrawal at exit) makes while
+// the provider throttles it, as many as the Route 53 client's own throttled
+// attempts (retry_policy.h).
+constexpr int kThrottledRuns = 12;
+
 }  // namespace
 
 struct Agent::Metrics {
@@ -85,6 +90,8 @@ struct Agent::Metrics {
         provider_errors(scope.counter("ecssd_provider_errors_total",
                                       "Listings or change requests that failed as a whole (retried with backoff)")),
         requests(scope.counter("ecssd_provider_change_requests_total", "Change requests sent to the provider")),
+        throttled(scope.counter("ecssd_plan_runs_throttled_total",
+                                "Plan runs whose changes the provider throttled (planned again at its pace)")),
         owned(scope.gauge("ecssd_records_owned", "Records this agent owns in the zone, after the last run")),
         rejected(scope.gauge("ecssd_services_rejected", "Declared services that cannot be published (see the log)")),
         refused_names(scope.gauge("ecssd_services_refused",
@@ -97,6 +104,7 @@ struct Agent::Metrics {
   common::Counter& refused;
   common::Counter& provider_errors;
   common::Counter& requests;
+  common::Counter& throttled;
   common::Gauge& owned;
   common::Gauge& rejected;
   common::Gauge& refused_names;
@@ -194,11 +202,22 @@ common::Task<void> Agent::loop() {
       co_await debounce();
       if (stopped_) break;
     }
+    // A provider that paces itself (Route 53 once throttled) takes the next
+    // request later: the plan is made when it can go, so that it carries
+    // every change made while waiting, in one call rather than two.
+    co_await wait_until_ready();
+    if (stopped_) break;
     dirty_ = false;
     ran_ = true;
     Status s = co_await reconcile();
     last_run_ = time_.steady_now();
     if (stopped_) break;
+    if (paced_retry(s)) {
+      // Throttled, nothing applied: planned again at the provider's next
+      // slot, with what has changed since, and no backoff on top of its pace.
+      dirty_ = true;
+      continue;
+    }
     if (!s.ok()) {
       auto delay = backoff_.next();
       log::debug("plan run failed, retrying", {{"in_ms", delay.count()}, {"error", s.error().describe()}});
@@ -210,6 +229,21 @@ common::Task<void> Agent::loop() {
     }
   }
   loop_running_ = false;
+}
+
+common::Task<void> Agent::wait_until_ready() {
+  const auto now = time_.steady_now();
+  const auto ready = provider_.ready_at(now);
+  if (ready <= now) co_return;
+  log::debug("waiting for the provider's pace", {{"ms", std::chrono::duration_cast<std::chrono::milliseconds>(ready - now).count()}});
+  sleep_->expires_at(ready);
+  co_await sleep_->wait();
+}
+
+bool Agent::paced_retry(const Status& s) const {
+  if (s.ok() || s.error().code != common::ErrorCode::kThrottled) return false;
+  const auto now = time_.steady_now();
+  return provider_.ready_at(now) > now;
 }
 
 void Agent::note_provider(const Status& s) {
@@ -327,6 +361,15 @@ common::Task<Status> Agent::apply(model::ChangeSet changes, std::vector<Record> 
     co_return Status{};
   }
   auto report = co_await registry_.apply(std::move(changes));
+  if (!report.ok() && report.error().code == common::ErrorCode::kThrottled) {
+    // Nothing was applied (provider.h) and the provider said so at once: not
+    // a failure of the provider, but its pace (the client logged when it
+    // began pacing); the changes are planned again when it allows.
+    stats_.converged = false;
+    metrics_->throttled.inc();
+    log::debug("changes throttled; planned again at the provider's pace", {{"error", report.error().describe()}});
+    co_return report.error();
+  }
   if (!report.ok()) {
     ++stats_.apply_failures;
     stats_.converged = false;
@@ -346,13 +389,19 @@ common::Task<Status> Agent::apply(model::ChangeSet changes, std::vector<Record> 
   metrics_->created.inc(report->applied.create.size());
   metrics_->updated.inc(report->applied.update.size());
   metrics_->removed.inc(report->applied.remove.size());
-  metrics_->refused.inc(report->failed.size());
+  // Changes throttled after others went (a batch of several requests) are
+  // not refused: they go again at the provider's pace.
+  const auto throttled = static_cast<size_t>(
+      std::count_if(report->failed.begin(), report->failed.end(),
+                    [](const provider::FailedChange& f) { return f.error.code == common::ErrorCode::kThrottled; }));
+  metrics_->refused.inc(report->failed.size() - throttled);
   metrics_->requests.inc(report->requests);
   metrics_->owned.set(static_cast<double>(stats_.published));
   for (auto* o : observers_) o->on_applied(report->applied, owned_before);
   if (!observers_.empty()) tell_owned(owned_after(std::move(owned_before), report->applied));  // not used below
   std::set<std::string> refused;
   for (const auto& f : report->failed) {
+    if (f.error.code == common::ErrorCode::kThrottled) continue;
     const Record& r = !f.change.create.empty()   ? f.change.create.front()
                       : !f.change.update.empty() ? f.change.update.front().new_record
                                                  : f.change.remove.front();
@@ -366,8 +415,13 @@ common::Task<Status> Agent::apply(model::ChangeSet changes, std::vector<Record> 
     refused.insert(std::move(key));
   }
   logged_refusals_ = std::move(refused);
-  stats_.apply_failures += report->failed.size();
+  stats_.apply_failures += report->failed.size() - throttled;
   stats_.converged = report->failed.empty();
+  if (throttled > 0) metrics_->throttled.inc();
+  if (throttled > 0 && throttled == report->failed.size()) {
+    co_return common::make_error(common::ErrorCode::kThrottled,
+                                 fmt::format("{} change(s) throttled by the provider", throttled));
+  }
   if (!report->failed.empty()) {
     co_return common::make_error(common::ErrorCode::kConflict,
                                  fmt::format("{} change(s) refused by the provider", report->failed.size()));
@@ -392,6 +446,10 @@ common::Task<Status> Agent::sync_once(std::chrono::milliseconds wait_for_source)
   provider_.invalidate();
   if (gate_) co_await first_verdicts(deadline);
   Status s = co_await reconcile();
+  for (int run = 1; run < kThrottledRuns && paced_retry(s); ++run) {
+    co_await wait_until_ready();
+    s = co_await reconcile();
+  }
   stop();
   co_return s;
 }
@@ -410,16 +468,20 @@ common::Task<void> Agent::first_verdicts(common::SteadyTime deadline) {
 
 common::Task<Status> Agent::remove_all() {
   provider_.invalidate();
-  auto listed = co_await registry_.records();
-  if (!listed.ok()) co_return listed.error();
-  std::vector<Record> owned = owned_by(*listed, options_.records.host.owner_id);
-  auto out = plan::compute({.current = std::move(listed.value()), .desired = {},
-                            .owner = options_.records.host.owner_id, .policy = plan::Policy::kSync});
-  if (out.changes.empty()) {
-    log::info("no records owned by this host", {{"owner", options_.records.host.owner_id}});
-    co_return Status{};
+  for (int run = 1;; ++run) {
+    auto listed = co_await registry_.records();
+    if (!listed.ok()) co_return listed.error();
+    std::vector<Record> owned = owned_by(*listed, options_.records.host.owner_id);
+    auto out = plan::compute({.current = std::move(listed.value()), .desired = {},
+                              .owner = options_.records.host.owner_id, .policy = plan::Policy::kSync});
+    if (out.changes.empty()) {
+      if (run == 1) log::info("no records owned by this host", {{"owner", options_.records.host.owner_id}});
+      co_return Status{};
+    }
+    Status s = co_await apply(std::move(out.changes), std::move(owned));
+    if (run >= kThrottledRuns || !paced_retry(s)) co_return s;
+    co_await wait_until_ready();
   }
-  co_return co_await apply(std::move(out.changes), std::move(owned));
 }
 
 }  // namespace ecssd::agent

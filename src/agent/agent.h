@@ -131,6 +131,11 @@ class Agent {
   void note_refusals(const std::vector<model::Refusal>& refused);
   void mark_dirty();
   void note_provider(const common::Status& s);
+  // Waits (on sleep_) until the provider takes the next request.
+  common::Task<void> wait_until_ready();
+  // `s` is a throttle the provider paces itself after: plan again when it
+  // allows, without the failure backoff.
+  bool paced_retry(const common::Status& s) const;
 
   boost::asio::io_context& io_;
   source::Source& source_;

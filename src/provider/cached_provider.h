@@ -23,6 +23,7 @@ class CachedProvider final : public Provider {
   // A whole-request error invalidates the cache, but for kThrottled (nothing
   // was applied).
   common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
+  common::SteadyTime ready_at(common::SteadyTime now) const override { return inner_->ready_at(now); }
   model::Record canonicalize(model::Record r) const override { return inner_->canonicalize(std::move(r)); }
 
   // The next list() goes to the backend (resync, SIGHUP).

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "common/task.h"
 #include "model/record.h"
@@ -62,6 +63,12 @@ class Provider {
   // values as listed.
   virtual common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) = 0;
 
+  // When the backend would take the next request: `now`, or later for a
+  // client that paces itself (Route 53 after throttling). The agent waits for
+  // it before planning, so that one call carries every change made while it
+  // waited, rather than sending a plan made before the wait and the changes
+  // after it in a second call.
+  virtual common::SteadyTime ready_at(common::SteadyTime now) const { return now; }
   // The record as this backend would store and list it (case, trailing dots,
   // TTL and weight rules), so plans compare like with like.
   virtual model::Record canonicalize(model::Record r) const { return r; }

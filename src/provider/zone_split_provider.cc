@@ -1,5 +1,7 @@
 #include "provider/zone_split_provider.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -78,6 +80,12 @@ common::Task<common::Result<ApplyReport>> ZoneSplitProvider::apply(model::Change
   }
   if (asked > 0 && failed == asked && report.applied.empty()) co_return *first_error;
   co_return report;
+}
+
+common::SteadyTime ZoneSplitProvider::ready_at(common::SteadyTime now) const {
+  common::SteadyTime at = now;
+  for (const auto& z : zones_) at = std::max(at, z->ready_at(now));
+  return at;
 }
 
 model::Record ZoneSplitProvider::canonicalize(model::Record r) const {

@@ -33,6 +33,9 @@ class ZoneSplitProvider final : public Provider {
   // asked failed is the result that error.
   common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
 
+  // The latest of the zones' (a plan may change any of them).
+  common::SteadyTime ready_at(common::SteadyTime now) const override;
+
   // As the provider of the record's zone would store it; unchanged outside.
   model::Record canonicalize(model::Record r) const override;
 

@@ -106,6 +106,7 @@ common::Task<Outcome> Client::send(Call call, size_t* requests) {
   const uint32_t max_failures = std::max<uint32_t>(policy_.max_attempts, 1);
   const uint32_t max_throttles = std::max<uint32_t>(policy_.max_throttled_attempts, 1);
   uint32_t failures = 0, throttles = 0;
+  bool returned = false;  // a throttled change handed back (return_throttled_changes)
   while (true) {
     co_await pace();
     ++*requests;
@@ -127,6 +128,10 @@ common::Task<Outcome> Client::send(Call call, size_t* requests) {
                  {{"reason", common::to_string(last.code)}})
         .inc();
     ++(throttled ? throttles : failures);
+    if (throttled && is_change && policy_.return_throttled_changes) {
+      returned = true;
+      break;
+    }
     if (failures >= max_failures || throttles >= max_throttles) break;
     // A throttled attempt waits for the pacer alone: it has just slowed the
     // client down, and a backoff on top would leave the client's share of
@@ -146,7 +151,8 @@ common::Task<Outcome> Client::send(Call call, size_t* requests) {
   Outcome out;
   out.kind = maybe_applied ? Outcome::Kind::kUnknown : Outcome::Kind::kFailed;
   out.error = std::move(last);
-  out.error.message += fmt::format(" (gave up after {} attempts)", failures + throttles);
+  out.error.message += returned ? std::string(" (handed back to be planned again at the pacer's next slot)")
+                                : fmt::format(" (gave up after {} attempts)", failures + throttles);
   // kThrottled promises that nothing was applied (provider.h): not so when an
   // earlier attempt went unanswered.
   if (maybe_applied && out.error.code == ErrorCode::kThrottled) out.error.code = ErrorCode::kUnavailable;

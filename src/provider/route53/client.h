@@ -66,6 +66,9 @@ class Client {
   // send() for reads: the response, or the error of a failed call.
   common::Task<common::Result<aws::HttpResponse>> read(Call call);
 
+  // When the pacer lets the next request go (`now` when unpaced).
+  common::SteadyTime ready_at(common::SteadyTime now) const { return pacer_.next_send(now); }
+
  private:
   aws::HttpRequest request_of(const Call& call) const;
   Outcome finish(Verdict v, bool maybe_applied, const Call& call) const;

@@ -47,6 +47,7 @@ class Route53Bundle final : public Provider {
     if (!s.ok()) co_return s.error();
     co_return co_await r53_->apply(std::move(changes));
   }
+  common::SteadyTime ready_at(common::SteadyTime now) const override { return r53_->ready_at(now); }
   model::Record canonicalize(model::Record r) const override { return r53_->canonicalize(std::move(r)); }
 
  private:
@@ -93,6 +94,9 @@ common::Task<Made> build(const BuildContext& context, const Settings& settings) 
   auto type = parse_zone_type(s.zone_type);
   if (!type) co_return s.validate(context.role).error();
   o.zone_type = *type;
+  // The agent plans a throttled change again when the pacer allows, with
+  // whatever changed meanwhile (agent.cc); a client retries it as it is.
+  o.retry.return_throttled_changes = context.role == Role::kAgent;
   auto bundle = std::make_unique<Route53Bundle>(std::move(own), stack, std::move(endpoint.value()), std::move(o),
                                                  context.time, context.metrics);
   // A client needs the zone now. An agent finds it on its first listing and

@@ -24,6 +24,12 @@ struct RetryPolicy {
   // others: a throttle says the service is there but busy, and the pacer
   // below slows the client down until its share of the limit gets through.
   uint32_t max_throttled_attempts = 12;
+  // A throttled ChangeResourceRecordSets is not retried here but returned
+  // (kThrottled, nothing applied) when the caller can do better: the agent
+  // plans again at the pacer's next slot, so the retry carries the changes
+  // made meanwhile too, in one call instead of two. Lists are retried as
+  // above (a paged listing would otherwise start over).
+  bool return_throttled_changes = false;
   std::chrono::milliseconds base{200};
   std::chrono::milliseconds cap{10'000};
   uint64_t seed = std::random_device{}();

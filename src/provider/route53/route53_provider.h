@@ -108,6 +108,9 @@ class Route53Provider final : public Provider {
   // overlap (kInternal if they do): one batch's requests go one after another.
   common::Task<common::Result<ApplyReport>> apply(model::ChangeSet changes) override;
 
+  // The client's pacer: when its next request may go.
+  common::SteadyTime ready_at(common::SteadyTime now) const override { return client_.ready_at(now); }
+
   model::Record canonicalize(model::Record r) const override { return route53::canonical(std::move(r)); }
 
  private:

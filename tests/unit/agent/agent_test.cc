@@ -244,6 +244,137 @@ TEST_F(AgentTest, ChangesDuringASlowRunAreBatchedAfterIt) {
   settle();
 }
 
+// A provider that paces itself as the Route 53 client does: after each
+// request the next may go `gap` later (ready_at), and a request sent before
+// then, or one told to, is throttled with nothing applied.
+class PacedProvider final : public provider::Provider {
+ public:
+  PacedProvider(std::unique_ptr<provider::Provider> inner, common::TimeSystem& time, milliseconds gap)
+      : inner_(std::move(inner)), time_(time), gap_(gap) {}
+  const std::string& zone() const override { return inner_->zone(); }
+  provider::Capabilities capabilities() const override { return inner_->capabilities(); }
+  common::Task<common::Result<std::vector<model::Record>>> list() override { co_return co_await inner_->list(); }
+  common::Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes) override {
+    const auto now = time_.steady_now();
+    const bool early = now < next_;
+    next_ = now + gap_;
+    if (early || throttle_next_ > 0) {
+      ++throttled_;
+      if (throttle_next_ > 0) --throttle_next_;
+      co_return common::transient_error(common::ErrorCode::kThrottled, "Rate exceeded");
+    }
+    co_return co_await inner_->apply(std::move(changes));
+  }
+  common::SteadyTime ready_at(common::SteadyTime now) const override { return std::max(now, next_); }
+  model::Record canonicalize(model::Record r) const override { return inner_->canonicalize(std::move(r)); }
+
+  void throttle_next(int n) { throttle_next_ = n; }
+  int throttled() const { return throttled_; }
+
+ private:
+  std::unique_ptr<provider::Provider> inner_;
+  common::TimeSystem& time_;
+  milliseconds gap_;
+  common::SteadyTime next_{};
+  int throttle_next_ = 0;
+  int throttled_ = 0;
+};
+
+struct PacedAgentTest : AgentTest {
+  void SetUp() override {
+    options_.batch_interval = std::chrono::milliseconds(1000);
+    options_.batch_max_delay = std::chrono::milliseconds(5000);
+    auto owned = std::make_unique<provider::InMemoryProvider>("sd.internal");
+    mem = owned.get();
+    auto p = std::make_unique<PacedProvider>(std::move(owned), time_, milliseconds(10'000));
+    paced = p.get();
+    cached = std::make_unique<provider::CachedProvider>(std::move(p));
+  }
+  size_t cnames() const {
+    size_t n = 0;
+    for (const auto& r : mem->records()) n += r.type == model::RecordType::kCNAME;
+    return n;
+  }
+  std::vector<model::Service> all;
+  void change(int i) {
+    all.push_back(svc(fmt::format("{:03d}", i), "web", static_cast<uint16_t>(20000 + i)));
+    source_.set(all);
+  }
+  provider::InMemoryProvider* mem = nullptr;
+  PacedProvider* paced = nullptr;
+  std::unique_ptr<provider::CachedProvider> cached;
+};
+
+// While the provider's pace holds the next request back, the agent waits
+// before planning: the changes made meanwhile all go in the one call that
+// the pace allows, and none is throttled for going early.
+TEST_F(PacedAgentTest, PlansWhenThePaceAllowsWithEveryChangeMadeWhileWaiting) {
+  Agent agent(io_, source_, *cached, options_, time_, common::Scope(metrics_));
+  agent.start();
+  source_.set({});
+  time_.run_for(io_, std::chrono::seconds(20));
+  const size_t before = mem->apply_calls();
+  change(0);  // t = 0: quiet, at once; the next request may go at t = 10
+  time_.run_for(io_, milliseconds(100));
+  EXPECT_EQ(mem->apply_calls() - before, 1u);
+  time_.run_for(io_, milliseconds(1900));
+  change(1);  // t = 2
+  time_.run_for(io_, std::chrono::seconds(4));
+  change(2);  // t = 6: past the 5 s batch cap of change 1, still before the pace
+  time_.run_for(io_, milliseconds(3800));
+  EXPECT_EQ(mem->apply_calls() - before, 1u) << "nothing before t = 10";
+  EXPECT_EQ(cnames(), 1u);
+  time_.run_for(io_, milliseconds(300));
+  EXPECT_EQ(mem->apply_calls() - before, 2u) << "changes 1 and 2 in one call at t = 10";
+  EXPECT_EQ(cnames(), 3u);
+  EXPECT_EQ(paced->throttled(), 0);
+  agent.stop();
+  settle();
+}
+
+// A throttled plan (nothing applied) is planned again at the provider's next
+// slot, with what changed since, and no failure backoff on top: the provider
+// is not failing, so it stays "ok" for /readyz, and the run is counted.
+TEST_F(PacedAgentTest, AThrottledPlanIsPlannedAgainAtThePaceWithWhatCameSince) {
+  options_.retry_base = std::chrono::milliseconds(60'000);  // a backoff would show
+  options_.retry_cap = std::chrono::milliseconds(60'000);
+  Agent agent(io_, source_, *cached, options_, time_, common::Scope(metrics_));
+  agent.start();
+  source_.set({});
+  time_.run_for(io_, std::chrono::seconds(20));
+  const size_t before = mem->apply_calls();
+  paced->throttle_next(1);
+  change(0);  // t = 0: throttled; the next slot is t = 10
+  time_.run_for(io_, std::chrono::seconds(3));
+  change(1);  // t = 3
+  time_.run_for(io_, milliseconds(6900));
+  EXPECT_EQ(mem->apply_calls() - before, 0u);
+  EXPECT_TRUE(agent.stats().provider_ok);
+  time_.run_for(io_, milliseconds(300));
+  EXPECT_EQ(mem->apply_calls() - before, 1u) << "both changes in one call at t = 10";
+  EXPECT_EQ(cnames(), 2u);
+  EXPECT_EQ(paced->throttled(), 1);
+  EXPECT_TRUE(agent.stats().provider_ok);
+  EXPECT_EQ(metrics_.counter("ecssd_plan_runs_throttled_total",
+                             "Plan runs whose changes the provider throttled (planned again at its pace)")
+                .value(),
+            1.0);
+  agent.stop();
+  settle();
+}
+
+// --once retries a throttled plan at the pace too, rather than failing.
+TEST_F(PacedAgentTest, OnceWaitsOutAThrottle) {
+  Agent agent(io_, source_, *cached, options_, time_, common::Scope(metrics_));
+  source_.set({svc("a", "web", 18081)});
+  paced->throttle_next(2);
+  auto s = run_task(agent.sync_once(std::chrono::seconds(5)));
+  EXPECT_TRUE(s.ok()) << s.error().describe();
+  EXPECT_EQ(cnames(), 1u);
+  EXPECT_EQ(paced->throttled(), 2);
+  settle();
+}
+
 TEST_F(AgentTest, NeverTouchesRecordsOfOtherOwnersOrForeignRecords) {
   model::Record foreign;
   foreign.name = "web.sd.internal";

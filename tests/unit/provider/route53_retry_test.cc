@@ -355,6 +355,41 @@ TEST(Route53Client, APacedThrottleWaitsForThePaceNotTheBackoff) {
   EXPECT_GT(h.clocked.waits(2, 3)[0], milliseconds(600));
 }
 
+// The agent's client hands a throttled change back at once (kThrottled:
+// nothing applied) so that it is planned again at the pacer's next slot with
+// what changed meanwhile; a listing is still retried in place, and the pacer
+// has slowed down either way.
+TEST(Route53Client, AThrottledChangeIsHandedBackWhenTheCallerPlansAgain) {
+  ClientHarness h;
+  h.policy.pacing = {};
+  h.policy.return_throttled_changes = true;
+  h.make();
+  h.transport.push(400, fixture("route53/doc_error_throttling.xml"));
+  size_t requests = 0;
+  Outcome out = h.send(change_call(), &requests);
+  EXPECT_EQ(out.kind, Outcome::Kind::kFailed);
+  EXPECT_EQ(out.error.code, ErrorCode::kThrottled);
+  EXPECT_NE(out.error.message.find("planned again"), std::string::npos) << out.error.message;
+  EXPECT_EQ(requests, 1u);
+  EXPECT_EQ(h.env.time.steady_now(), common::SteadyTime{}) << "no wait before handing it back";
+  const auto now = h.env.time.steady_now();
+  const auto ready = h.client->ready_at(now);
+  EXPECT_GE(ready - now, milliseconds(200)) << "2.5 requests/s, jittered";
+  EXPECT_LE(ready - now, milliseconds(600));
+
+  h.transport.push(400, fixture("route53/doc_error_throttling.xml"));
+  h.transport.push(200, "<ok/>");
+  EXPECT_EQ(h.send(list_call(), &requests).kind, Outcome::Kind::kOk);
+  EXPECT_EQ(requests, 3u);
+
+  // A throttle after a lost answer is not a clean throttle: unknown, as before.
+  h.transport.push(common::transient_error(ErrorCode::kTimeout, "no answer in 10s"));
+  h.transport.push(400, fixture("route53/doc_error_throttling.xml"));
+  out = h.send(change_call(), &requests);
+  EXPECT_EQ(out.kind, Outcome::Kind::kUnknown);
+  EXPECT_EQ(out.error.code, ErrorCode::kUnavailable);
+}
+
 TEST(Route53Client, AReadIsNeverUnknownAndReturnsTheError) {
   ClientHarness h;
   h.make();
