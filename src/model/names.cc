@@ -112,6 +112,12 @@ bool has_empty_label(std::string_view name) {
   return false;  // a last label may end the name, or one trailing dot
 }
 
+bool has_dangling_escape(std::string_view name) {
+  size_t backslashes = 0;
+  while (backslashes < name.size() && name[name.size() - 1 - backslashes] == '\\') ++backslashes;
+  return backslashes % 2 == 1;
+}
+
 bool names_equal(std::string_view a, std::string_view b) {
   if (ends_in_root_dot(a)) a.remove_suffix(1);
   if (ends_in_root_dot(b)) b.remove_suffix(1);

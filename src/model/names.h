@@ -47,6 +47,12 @@ std::optional<size_t> zone_for(std::string_view name, const std::vector<std::str
 // The root alone ("." or "") has none.
 bool has_empty_label(std::string_view name);
 
+// True when the presentation name `name` ends in a backslash that escapes
+// nothing: an odd run of backslashes at its end. Written with its trailing
+// dot it would be another name, the lone backslash escaping the dot (found by
+// fuzzing route53_xml).
+bool has_dangling_escape(std::string_view name);
+
 // Case-insensitive comparison of two presentation names (trailing dots ignored).
 bool names_equal(std::string_view a, std::string_view b);
 

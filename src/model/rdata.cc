@@ -97,6 +97,11 @@ common::Result<Srv> parse_srv(std::string_view presentation) {
   if (has_empty_label(target)) {
     return make_error(ErrorCode::kInvalidArgument, fmt::format("SRV target \"{}\" has an empty label", target));
   }
+  // A lone backslash at its end would escape the dot it is written with.
+  if (has_dangling_escape(target)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("SRV target \"{}\" ends in a backslash that escapes nothing", target));
+  }
   return Srv{static_cast<uint16_t>(prio), static_cast<uint16_t>(weight), static_cast<uint16_t>(port),
              normalize_name(target)};
 }

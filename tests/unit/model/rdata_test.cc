@@ -1,3 +1,4 @@
+#include "model/names.h"
 #include "model/rdata.h"
 
 #include <gtest/gtest.h>
@@ -50,6 +51,21 @@ TEST(Rdata, SrvTargetWithAnEmptyLabelIsRefused) {
   ASSERT_TRUE(parse_srv("0 0 0 .").ok());
   EXPECT_EQ(format_srv(*parse_srv("0 0 0 .")), "0 0 0 .");
   ASSERT_TRUE(parse_srv("1 1 80 a\\..b").ok());
+}
+
+// Found by fuzz/route53_xml (regressions/srv_target_ending_in_a_lone_backslash):
+// a target of "h\\\" ("h\\" and a lone backslash) became "h\\\." when
+// written absolute, the backslash escaping the dot: another name.
+TEST(Rdata, SrvTargetEndingInALoneBackslashIsRefused) {
+  for (std::string_view bad : {"1 1 80 h\\", "1 1 80 h\\\\\\", "1 1 80 a.b\\"}) {
+    EXPECT_FALSE(parse_srv(bad).ok()) << bad;
+  }
+  for (std::string_view good : {"1 1 80 h\\\\", "1 1 80 h\\.", "1 1 80 h\\\\."}) {
+    EXPECT_TRUE(parse_srv(good).ok()) << good;
+  }
+  EXPECT_TRUE(has_dangling_escape("h\\"));
+  EXPECT_FALSE(has_dangling_escape("h\\\\"));
+  EXPECT_FALSE(has_dangling_escape(""));
 }
 
 }  // namespace
