@@ -187,24 +187,37 @@ TEST_F(AgentTest, TheFirstChangeOfAQuietPeriodGoesAtOnceAndTheRestIsBatched) {
   settle();
 }
 
-// A provider whose every apply takes `delay` of simulated time (a Route 53
-// client waiting for its pace).
-class SlowProvider final : public provider::Provider {
+// A provider in front of another: every call goes through unless a test's
+// subclass changes it.
+class WrappedProvider : public provider::Provider {
  public:
-  SlowProvider(std::unique_ptr<provider::Provider> inner, common::TimeSystem& time, milliseconds delay)
-      : inner_(std::move(inner)), time_(time), delay_(delay) {}
+  WrappedProvider(std::unique_ptr<provider::Provider> inner, common::TimeSystem& time)
+      : inner_(std::move(inner)), time_(time) {}
   const std::string& zone() const override { return inner_->zone(); }
   provider::Capabilities capabilities() const override { return inner_->capabilities(); }
   common::Task<common::Result<std::vector<model::Record>>> list() override { co_return co_await inner_->list(); }
   common::Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes) override {
-    co_await time_.sleep_for(delay_);
     co_return co_await inner_->apply(std::move(changes));
   }
   model::Record canonicalize(model::Record r) const override { return inner_->canonicalize(std::move(r)); }
 
- private:
+ protected:
   std::unique_ptr<provider::Provider> inner_;
   common::TimeSystem& time_;
+};
+
+// A provider whose every apply takes `delay` of simulated time (a Route 53
+// client waiting for its pace).
+class SlowProvider final : public WrappedProvider {
+ public:
+  SlowProvider(std::unique_ptr<provider::Provider> inner, common::TimeSystem& time, milliseconds delay)
+      : WrappedProvider(std::move(inner), time), delay_(delay) {}
+  common::Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes) override {
+    co_await time_.sleep_for(delay_);
+    co_return co_await inner_->apply(std::move(changes));
+  }
+
+ private:
   milliseconds delay_;
 };
 
@@ -247,13 +260,10 @@ TEST_F(AgentTest, ChangesDuringASlowRunAreBatchedAfterIt) {
 // A provider that paces itself as the Route 53 client does: after each
 // request the next may go `gap` later (ready_at), and a request sent before
 // then, or one told to, is throttled with nothing applied.
-class PacedProvider final : public provider::Provider {
+class PacedProvider final : public WrappedProvider {
  public:
   PacedProvider(std::unique_ptr<provider::Provider> inner, common::TimeSystem& time, milliseconds gap)
-      : inner_(std::move(inner)), time_(time), gap_(gap) {}
-  const std::string& zone() const override { return inner_->zone(); }
-  provider::Capabilities capabilities() const override { return inner_->capabilities(); }
-  common::Task<common::Result<std::vector<model::Record>>> list() override { co_return co_await inner_->list(); }
+      : WrappedProvider(std::move(inner), time), gap_(gap) {}
   common::Task<common::Result<provider::ApplyReport>> apply(model::ChangeSet changes) override {
     const auto now = time_.steady_now();
     const bool early = now < next_;
@@ -266,14 +276,11 @@ class PacedProvider final : public provider::Provider {
     co_return co_await inner_->apply(std::move(changes));
   }
   common::SteadyTime ready_at(common::SteadyTime now) const override { return std::max(now, next_); }
-  model::Record canonicalize(model::Record r) const override { return inner_->canonicalize(std::move(r)); }
 
   void throttle_next(int n) { throttle_next_ = n; }
   int throttled() const { return throttled_; }
 
  private:
-  std::unique_ptr<provider::Provider> inner_;
-  common::TimeSystem& time_;
   milliseconds gap_;
   common::SteadyTime next_{};
   int throttle_next_ = 0;
