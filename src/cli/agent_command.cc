@@ -450,7 +450,8 @@ void register_agent(CLI::App& app, const Context& context, std::function<int()>*
       ->check(duration_validator());
   cmd->add_option("--batch-max-delay", flags->batch_max_delay,
                   "While changes keep arriving (a long burst), the longest the first waits: a batch at least "
-                  "this often " +
+                  "this often, unless Route 53 has throttled the agent and its pace holds the call longer "
+                  "(the call then carries every change made meanwhile) " +
                       batch_defaults(&provider::Defaults::batch_max_delay))
       ->envname("ECSSD_BATCH_MAX_DELAY")
       ->check(duration_validator());
