@@ -256,7 +256,9 @@ void HealthGate::finish(const std::string& key, uint64_t generation, const healt
   }
   st.flaps = e.flap.recent_changes();
   if (settled()) settle_->cancel();
-  schedule(key, generation, std::max(started + st.check.interval, now));
+  // No verdict yet (rise passes or fall failures not reached): the quicker start interval.
+  const auto every = e.counts.health() == Health::kUnknown ? st.check.start_interval : st.check.interval;
+  schedule(key, generation, std::max(started + every, now));
 }
 
 void HealthGate::apply_verdict(Entry& e, bool transition) {

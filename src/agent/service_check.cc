@@ -41,6 +41,7 @@ ServiceCheck service_check(const model::Service& s, const CheckSettings& setting
     }
   }
   out.interval = duration_or(c.interval, settings.defaults.interval);
+  out.start_interval = std::min(settings.defaults.start_interval, out.interval);
   out.spec.timeout = duration_or(c.timeout, settings.defaults.timeout);
   out.rise = c.rise > 0 ? c.rise : settings.defaults.rise;
   out.fall = c.fall > 0 ? c.fall : settings.defaults.fall;

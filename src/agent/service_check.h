@@ -14,9 +14,13 @@
 namespace ecssd::agent {
 
 // The agent's defaults, for what a container leaves out (--check-interval,
-// --check-timeout, --check-rise, --check-fall).
+// --check-timeout, --check-rise, --check-fall), and --check-start-interval.
 struct CheckDefaults {
   std::chrono::milliseconds interval{10'000};
+  // Between the checks of a service that has no verdict yet (just started),
+  // as Docker's HEALTHCHECK --start-interval: a port that opens a moment
+  // after the container starts is published a second later, not an interval.
+  std::chrono::milliseconds start_interval{1'000};
   std::chrono::milliseconds timeout{2'000};
   int rise = 1;
   int fall = 3;
@@ -32,6 +36,8 @@ struct ServiceCheck {
   bool checked = false;  // false: published as soon as the source has it
   health::CheckSpec spec;
   std::chrono::milliseconds interval{10'000};
+  // Until its first verdict: --check-start-interval, never more than `interval`.
+  std::chrono::milliseconds start_interval{1'000};
   int rise = 1;
   int fall = 3;
   // Why a check that was asked for cannot run (a UDP port, no address);

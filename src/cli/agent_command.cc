@@ -46,6 +46,7 @@ namespace asio = boost::asio;
 struct CheckFlags {
   std::string check_all;  // "tcp": check every TCP service, declared or not
   std::string interval = "10s";
+  std::string start_interval = "1s";
   std::string timeout = "2s";
   int rise = 1;
   int fall = 3;
@@ -161,7 +162,10 @@ void add_health_gate(Run& run) {
   agent::HealthGateOptions o;
   o.checks.records = run.records;
   o.checks.check_all_tcp = c.check_all == "tcp";
-  o.checks.defaults = {.interval = to_duration(c.interval), .timeout = to_duration(c.timeout), .rise = c.rise,
+  o.checks.defaults = {.interval = to_duration(c.interval),
+                       .start_interval = to_duration(c.start_interval),
+                       .timeout = to_duration(c.timeout),
+                       .rise = c.rise,
                        .fall = c.fall};
   o.flap.limit = c.flap_limit;
   run.gate = std::make_unique<agent::HealthGate>(run.io, run.probe, std::move(o), run.time,
@@ -315,9 +319,10 @@ int run_agent(AgentFlags& flags, const Context& context) {
     return kExitUsage;
   }
   if (to_duration(flags.checks.interval) < std::chrono::milliseconds(100) ||
+      to_duration(flags.checks.start_interval) < std::chrono::milliseconds(100) ||
       to_duration(flags.checks.timeout).count() <= 0) {
-    log::error("invalid configuration", {{"error", "--check-interval must be at least 100ms and --check-timeout "
-                                                   "more than 0"}});
+    log::error("invalid configuration", {{"error", "--check-interval and --check-start-interval must be at least "
+                                                   "100ms, and --check-timeout more than 0"}});
     return kExitUsage;
   }
 
@@ -382,6 +387,13 @@ void add_check_flags(CLI::App& cmd, CheckFlags& f) {
   cmd.add_option("--check-interval", f.interval,
                  "Time between the checks of a service, when it sets no SERVICE_<port>_CHECK_INTERVAL")
       ->envname("ECSSD_CHECK_INTERVAL")
+      ->check(duration_validator())
+      ->capture_default_str();
+  cmd.add_option("--check-start-interval", f.start_interval,
+                 "Time between the checks of a service that has no verdict yet (just started: fewer than rise "
+                 "passes and fall failures), so that a port opening a moment after its container starts is "
+                 "published then rather than an interval later; never more than its interval")
+      ->envname("ECSSD_CHECK_START_INTERVAL")
       ->check(duration_validator())
       ->capture_default_str();
   cmd.add_option("--check-timeout", f.timeout, "Deadline of one check, when the service sets no _CHECK_TIMEOUT")

@@ -208,8 +208,10 @@ class AgentEmbeddedTest(DockerdAgentCase):
         a = self.agent()
         service = uniq("web")
         # The check is a gate since issue 10: a path busybox httpd serves (from /).
+        # A first check that beats httpd's bind is refused; the next comes after
+        # --check-start-interval (1s), not the 10s interval.
         name, port = self.web(service, env={"SERVICE_CHECK_HTTP": "/etc/hostname"})
-        self.assertTrue(wait_until(lambda: dig_short(a.dns_port, self.fqdn(service)), 5))
+        self.assertTrue(wait_until(lambda: dig_short(a.dns_port, self.fqdn(service)), 5), "\n".join(a.log()[-20:]))
         code, out, err = run_ecssd("records", "--dns-listen", f"127.0.0.1:{a.dns_port}", "--output", "json")
         self.assertEqual(code, 0, err)
         records = {(r["name"], r["type"]): r for r in json.loads(out)}
@@ -246,7 +248,8 @@ class AgentEmbeddedTest(DockerdAgentCase):
         for args, needle in ((["--record-mode", "bogus"], "--record-mode"),
                              (["--resync", "5x"], "5x"),
                              (["--zone", "bad zone"], "--zone"),
-                             (["--ttl", "-1"], "--ttl")):
+                             (["--ttl", "-1"], "--ttl"),
+                             (["--check-start-interval", "10ms"], "--check-start-interval")):
             code, out, err = run_ecssd("agent", "--docker-host", self.d.docker_host, "--host-ip", "127.0.0.1",
                                        "--dns-listen", "127.0.0.1:0", "--metrics-listen", "", *args, timeout=10)
             self.assertEqual(code, 2, (args, out, err))

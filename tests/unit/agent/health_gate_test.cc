@@ -116,6 +116,48 @@ TEST_F(HealthGateTest, ADeclaredCheckIsAdmittedOnlyAfterRisePassesSpacedByTheInt
   run_for(0s);
 }
 
+TEST_F(HealthGateTest, UntilItsFirstVerdictAServiceIsCheckedAtTheStartInterval) {
+  // A port that opens a moment after its container starts fails the first
+  // check; the next comes after the start interval (1s), not the interval.
+  auto g = make();
+  auto late = svc("a", "web", 18081);
+  late.check.interval = "10s";
+  probe_.script("10.0.0.1:18081", {false, true});
+  auto broken = svc("b", "api", 18082);
+  broken.check.interval = "10s";
+  broken.check.fall = 2;
+  probe_.script("10.0.0.1:18082", {false});
+  admit(*g, {late, broken});
+  run_for(0s);
+  run_for(1s);
+  ASSERT_EQ(admit(*g, {late, broken}).size(), 1u);  // the late one, a second after its first check
+  EXPECT_EQ(g->find(instance_key(broken))->state, GateState::kFailing);
+  run_for(25s);
+  auto t = probe_.times_of("10.0.0.1:18081");
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[1] - t[0], 1s);
+  EXPECT_EQ(t[2] - t[1], 10s);  // a verdict: the interval
+  EXPECT_EQ(t[3] - t[2], 10s);
+  auto u = probe_.times_of("10.0.0.1:18082");  // failing is a verdict too
+  ASSERT_EQ(u.size(), 4u);
+  EXPECT_EQ(u[1] - u[0], 1s);
+  EXPECT_EQ(u[2] - u[1], 10s);
+  // Never quicker than the service's own interval.
+  options_.checks.defaults.start_interval = 5s;
+  auto g2 = make();
+  auto quick = svc("c", "db", 18083);  // every 1s
+  probe_.script("10.0.0.1:18083", {false});
+  admit(*g2, {quick});
+  run_for(0s);
+  run_for(2s);
+  auto v = probe_.times_of("10.0.0.1:18083");
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[1] - v[0], 1s);
+  g->stop();
+  g2->stop();
+  run_for(0s);
+}
+
 TEST_F(HealthGateTest, FailingFallTimesWithdrawsAndPassingAgainReadmits) {
   auto g = make();
   auto s = svc("a", "web", 18081);
