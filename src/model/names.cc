@@ -31,10 +31,7 @@ namespace {
 // True when the name ends in a dot that closes it, not in an escaped one
 // ("a\." is the label "a."): an even number of backslashes before it.
 bool ends_in_root_dot(std::string_view name) {
-  if (name.empty() || name.back() != '.') return false;
-  size_t backslashes = 0;
-  while (backslashes + 1 < name.size() && name[name.size() - 2 - backslashes] == '\\') ++backslashes;
-  return backslashes % 2 == 0;
+  return !name.empty() && name.back() == '.' && !has_dangling_escape(name.substr(0, name.size() - 1));
 }
 }  // namespace
 
