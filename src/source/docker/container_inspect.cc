@@ -118,8 +118,7 @@ class Extractor {
  public:
   Extractor(const json::value& inspect, const ExtractOptions& options) : root_(&inspect), options_(options) {
     id_ = std::string(string_at(root_, "Id"));
-    name_ = std::string(string_at(root_, "Name"));
-    if (!name_.empty() && name_.front() == '/') name_.erase(0, 1);
+    name_ = container_name(string_at(root_, "Name"));
   }
 
   Extraction run() {
@@ -474,8 +473,7 @@ common::Result<InspectedContainer> parse_inspect(std::string_view body, const Ex
   InspectedContainer c;
   c.id = std::string(string_at(&v, "Id"));
   if (c.id.empty()) return common::make_error(common::ErrorCode::kProtocol, "container inspect has no Id");
-  c.name = std::string(string_at(&v, "Name"));
-  if (!c.name.empty() && c.name.front() == '/') c.name.erase(0, 1);
+  c.name = container_name(string_at(&v, "Name"));
   const json::value* state = member(&v, "State");
   c.status = std::string(string_at(state, "Status"));
   if (c.status.empty()) {
@@ -487,6 +485,11 @@ common::Result<InspectedContainer> parse_inspect(std::string_view body, const Ex
   c.started_at = std::string(string_at(state, "StartedAt"));
   c.extraction = extract_services(v, options);
   return c;
+}
+
+std::string container_name(std::string_view engine_name) {
+  const size_t start = engine_name.find_first_not_of('/');
+  return start == std::string_view::npos ? std::string() : std::string(engine_name.substr(start));
 }
 
 int64_t parse_rfc3339_seconds(std::string_view text) {

@@ -66,6 +66,12 @@ struct InspectedContainer {
 // Parses an inspect body. Errors: kProtocol when it is not JSON or has no Id.
 common::Result<InspectedContainer> parse_inspect(std::string_view body, const ExtractOptions& options);
 
+// A container's name as the engine writes it ("/web", in inspect's Name and
+// the listing's Names) without its leading slashes: one from a real engine,
+// several from a broken one, so that no name in logs, labels or the status
+// page starts with one.
+std::string container_name(std::string_view engine_name);
+
 // RFC 3339 ("2026-11-25T08:12:35.740117003Z", or with a +hh:mm offset) to Unix
 // seconds; 0 for Docker's zero time "0001-01-01T00:00:00Z" and for bad input.
 int64_t parse_rfc3339_seconds(std::string_view text);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <boost/json/parse.hpp>
 
+#include "source/docker/container_inspect.h"
+
 namespace ecssd::source {
 
 namespace json = boost::json;
@@ -30,8 +32,7 @@ common::Result<Listing> read_listing(const EngineResponse& r) {
     if (const auto* s = o->if_contains("State"); s && s->is_string()) c.state = std::string(s->get_string());
     if (const auto* n = o->if_contains("Names");
         n && n->is_array() && !n->get_array().empty() && n->get_array()[0].is_string()) {
-      c.name = std::string(n->get_array()[0].get_string());
-      if (!c.name.empty() && c.name.front() == '/') c.name.erase(0, 1);
+      c.name = container_name(n->get_array()[0].get_string());
     }
     listed.emplace(std::string(id->get_string()), std::move(c));
   }

@@ -452,6 +452,26 @@ TEST(ExtractFixtures, RecordedChecksFromLabelsAndEnv) {
   EXPECT_EQ(e.rejections[0].container_name, "checked");
 }
 
+TEST(Extract, TheContainerNameLosesEveryLeadingSlash) {
+  // A real engine writes one ("/web"); the long fuzz run found a broken one's
+  // two kept one, and "/eb-multi" reached the logs and the container-name label.
+  EXPECT_EQ(container_name("/web"), "web");
+  EXPECT_EQ(container_name("web"), "web");
+  EXPECT_EQ(container_name("//eb-multi"), "eb-multi");
+  EXPECT_EQ(container_name("///"), "");
+  EXPECT_EQ(container_name(""), "");
+  EXPECT_EQ(container_name("a/b"), "a/b");
+  std::string body = fixture("docker-20.10/inspect-web-multi.json");
+  auto at = body.find("\"Name\":\"/");
+  ASSERT_NE(at, std::string::npos);
+  body.insert(at + 8, "/");
+  auto c = parse_inspect(body, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->name.front(), 'w');
+  ASSERT_FALSE(c->extraction.services.empty());
+  EXPECT_EQ(c->extraction.services[0].container_name, c->name);
+}
+
 TEST(Extract, NameValidation) {
   struct Case {
     const char* env;
