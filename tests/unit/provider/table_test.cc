@@ -79,7 +79,7 @@ TEST(ProviderTable, TheDefaultsOfEachProvider) {
   EXPECT_FALSE(e.reap_deletes);
   const Defaults& r = route53_descriptor().defaults;
   EXPECT_EQ(r.batch_interval, std::chrono::seconds(1));
-  EXPECT_EQ(r.batch_max_delay, std::chrono::seconds(5));
+  EXPECT_EQ(r.batch_max_delay, std::chrono::milliseconds(2250));
   EXPECT_TRUE(r.records_outlive_agent);
   EXPECT_TRUE(r.uses_aws);
   EXPECT_TRUE(r.reap_deletes);
