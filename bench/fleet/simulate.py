@@ -3,7 +3,7 @@
 each replaced over 300 s, one token bucket), used to choose how the agent
 waits for its Route 53 pace before the benchmark measured it: it models the
 agent's batching (the first change of a quiet period at once, then a quiet
-1 s, at most 5 s), the pacer (common/pacer.cc: halved per throttle, +0.01/s,
+1 s, at most maxd: --batch-max-delay, 2.25 s; 5 s until 2026-12-04), the pacer (common/pacer.cc: halved per throttle, +0.01/s,
 gaps jittered by half) and the bucket, not moto, the engines or the reaper.
   python3 bench/fleet/simulate.py     (under a second)
 The figures it gave are in docs/BENCHMARKS.md beside the measured ones.
@@ -16,7 +16,7 @@ import random
 # then wait. ai: the pacer's additive increase per second ('time', as
 # common/pacer.cc) or per answered request ('req', tried and rejected: it
 # recovers too slowly from the floor).
-def run(B, ai, replan=True, rate=5, burst=5, seed=1, start_rate=5.0, dec=0.5, inc=0.01, minr=0.02, jit=0.5, lat=0.15, calm=300, maxthr=12):
+def run(B, ai, replan=True, rate=5, burst=5, seed=1, start_rate=5.0, dec=0.5, inc=0.01, minr=0.02, jit=0.5, lat=0.15, calm=300, maxthr=12, maxd=2.25):
     rng = random.Random(seed)
     N=100; C=20; T=300
     events=[]  # (t, agent, kind)
@@ -63,7 +63,7 @@ def run(B, ai, replan=True, rate=5, burst=5, seed=1, start_rate=5.0, dec=0.5, in
         if p.busy or not p.pending: return
         quiet = (not p.ran) or (p.first - p.lastrun >= 1.0)
         if quiet: when=t
-        else: when=max(t, min(p.lastd+1.0, p.first+5.0))
+        else: when=max(t, min(p.lastd+1.0, p.first+maxd))
         if B: when=max(when, p.next if p.rate>0 else when)
         p.busy=True
         push(when,'plan',a)
@@ -80,7 +80,7 @@ def run(B, ai, replan=True, rate=5, burst=5, seed=1, start_rate=5.0, dec=0.5, in
             # debounce re-check if new changes moved lastd (quiet interval)
             quiet = (not p.ran) or (p.first - p.lastrun >= 1.0)
             if not quiet:
-                when=min(p.lastd+1.0,p.first+5.0)
+                when=min(p.lastd+1.0,p.first+maxd)
                 if B and p.rate>0: when=max(when,p.next)
                 if when>t+1e-9: push(when,'plan',a); continue
             batch=p.pending; p.pending=[]; p.ran=True
