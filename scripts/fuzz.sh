@@ -13,7 +13,7 @@
 #                                 ($FUZZ_MAX_SECONDS: stop each after that long)
 #   scripts/fuzz.sh run NAME      one target as quick runs it (what ctest calls)
 #   scripts/fuzz.sh configure     configures the sanitizer build (scripts/test.sh uses it)
-#   scripts/fuzz.sh merge NAME    minimizes the long run's corpus of NAME into fuzz/corpus/NAME
+#   scripts/fuzz.sh merge NAME    adds to fuzz/corpus/NAME the long run's inputs that reach coverage the corpus does not
 # A crash leaves its input in $FUZZ_BUILD_DIR/fuzz-artifacts/NAME/; reproduce it with
 # $FUZZ_BUILD_DIR/fuzz/fuzz_NAME FILE, fix it, and commit FILE to fuzz/NAME/regressions/.
 set -euo pipefail
@@ -148,12 +148,20 @@ long() {
 }
 
 merge() {
-  local name=$1 bin="$BUILD/fuzz/fuzz_$1" fresh
-  fresh=$(mktemp -d)
-  "$bin" -merge=1 "$fresh" "fuzz/corpus/$name" "$BUILD/fuzz-long/$name" >/dev/null 2>&1
-  rm -rf "fuzz/corpus/$name"
-  mv "$fresh" "fuzz/corpus/$name"
-  echo "fuzz/corpus/$name: $(ls "fuzz/corpus/$name" | wc -l) files, $(du -sh "fuzz/corpus/$name" | cut -f1)"
+  # The seeds stay as they are (named, each a case someone wrote); what the
+  # long run found beyond them is added under libFuzzer's content-hash names:
+  # the inputs of its work folder that reach coverage the corpus does not.
+  local name=$1 bin="$BUILD/fuzz/fuzz_$1" grown before
+  grown=$(mktemp -d)
+  cp "fuzz/corpus/$name"/* "$grown/"
+  before=$(ls "fuzz/corpus/$name" | wc -l)
+  "$bin" -merge=1 "$grown" "$BUILD/fuzz-long/$name" >/dev/null 2>&1
+  for f in "$grown"/*; do
+    [ -e "fuzz/corpus/$name/$(basename "$f")" ] || cp "$f" "fuzz/corpus/$name/"
+  done
+  rm -rf "$grown"
+  echo "fuzz/corpus/$name: $before seeds, $(($(ls "fuzz/corpus/$name" | wc -l) - before)) inputs added," \
+    "$(cat "fuzz/corpus/$name"/* | wc -c) bytes"
 }
 
 case "${1:-}" in
