@@ -3,8 +3,8 @@
 each replaced over 300 s, one token bucket), used to choose how the agent
 waits for its Route 53 pace before the benchmark measured it: it models the
 agent's batching (the first change of a quiet period at once, then a quiet
-1 s, at most maxd: --batch-max-delay, 2.25 s; 5 s until 2026-12-04), the pacer (common/pacer.cc: halved per throttle, +0.01/s,
-gaps jittered by half) and the bucket, not moto, the engines or the reaper.
+1 s, at most maxd: --batch-max-delay, 2.25 s; 5 s until 2026-12-04), the
+pacer (common/pacer.cc: halved per throttle, +0.01/s, gaps jittered by half) and the bucket, not moto, the engines or the reaper.
   python3 bench/fleet/simulate.py     (under a second)
 The figures it gave are in docs/BENCHMARKS.md beside the measured ones.
 """
