@@ -10,7 +10,9 @@
 #   scripts/fuzz.sh long [N [NAME...]]  every target (or those named) for N executions
 #                                 (10 million), one after another at nice 19; writes
 #                                 their rows of the table in docs/RELIABILITY.md
-#                                 ($FUZZ_MAX_SECONDS: stop each after that long)
+#                                 ($FUZZ_MAX_SECONDS: stop each after that long;
+#                                 $FUZZ_FORK=N: libFuzzer's fork mode, N worker
+#                                 processes counting their executions together)
 #   scripts/fuzz.sh run NAME      one target as quick runs it (what ctest calls)
 #   scripts/fuzz.sh configure     configures the sanitizer build (scripts/test.sh uses it)
 #   scripts/fuzz.sh merge NAME    adds to fuzz/corpus/NAME the long run's inputs that reach coverage the corpus does not
@@ -132,10 +134,18 @@ long() {
     case "$asan" in *malloc_context_size=*) ;; *) asan+=":malloc_context_size=2" ;; esac
     local cap=(-rss_limit_mb=4096)
     if [ -n "${FUZZ_MAX_SECONDS:-}" ]; then cap+=(-max_total_time="$FUZZ_MAX_SECONDS"); fi
+    # A target that runs 1,000 inputs a second needs near 3 hours of one core
+    # for 10 million; fork mode runs N workers on short jobs, each on a part
+    # of the corpus, and merges what they find (how OSS-Fuzz runs libFuzzer).
+    if [ -n "${FUZZ_FORK:-}" ]; then cap+=(-fork="$FUZZ_FORK"); fi
     ASAN_OPTIONS="$asan" nice -n 19 "$bin" "${f[@]}" -runs="$runs" "${cap[@]}" "$work" "${in[@]}" >"$log" 2>&1 || crashes=1
     local secs=$((SECONDS - t0))
     local execs corp cov
-    execs=$(grep -ao 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+    execs=$(grep -ao 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || true)
+    # Fork mode prints no final stats; its progress lines count every worker's executions.
+    if [ -z "$execs" ]; then
+      execs=$( (grep -aoE 'fuzzed for [0-9]+ iterations' "$log" || grep -aoE '^#[0-9]+: cov:' "$log") | tail -n 1 | grep -oE '[0-9]+' || echo "?")
+    fi
     corp=$(find "$work" -type f | wc -l)
     cov=$(grep -aoE '^#[0-9]+.*cov: [0-9]+' "$log" | tail -n 1 | grep -oE '[0-9]+$' || echo "?")
     if [ "$crashes" = 1 ]; then
